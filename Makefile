@@ -1,0 +1,37 @@
+# Incident Portal: `make run` brings the whole portal up, `make test` runs the suite.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+SCENARIO ?=
+
+.PHONY: install run test bench lint check clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	$(PY) manage.py seed_demo
+	@echo ""
+	@echo "  Incident Portal: http://127.0.0.1:$(PORT)/   (Ctrl-C stops web, worker and beat)"
+	@echo ""
+	PORT=$(PORT) $(VENV)/bin/honcho start --port $(PORT) --procfile Procfile
+
+test: install
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+bench: install
+	$(PY) -m bench $(SCENARIO)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(PY) manage.py makemigrations --check --dry-run
+
+clean:
+	rm -rf var .pytest_cache test-artifacts

@@ -1,0 +1,129 @@
+"""The shared cast of users and the rules for tests that need real system parts."""
+
+import os
+import shutil
+
+import pytest
+from django.contrib.auth.models import Group
+
+from portal import roles
+
+# Playwright's sync API runs an event loop in the test thread; the ORM calls the tests make
+# beside it are still plain synchronous calls.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = "/usr/bin/chromium"
+PASSWORD = "portal-test-pass"
+
+
+def _required(flag: str) -> bool:
+    return os.environ.get(flag, "") in {"1", "true", "yes"}
+
+
+def need(available: bool, reason: str, flag: str = "REQUIRE_SERVICES") -> None:
+    """Skip with ``reason`` when a system part is missing, or fail when ``flag`` demands it."""
+    if available:
+        return
+    if _required(flag):
+        pytest.fail(f"{reason} (and {flag}=1 says it must be there)")
+    pytest.skip(reason)
+
+
+def need_program(name: str) -> str:
+    path = shutil.which(name)
+    need(path is not None, f"{name} is not installed")
+    return path
+
+
+@pytest.fixture
+def chromium_path():
+    need(os.path.exists(CHROMIUM), f"no Chromium at {CHROMIUM}", flag="REQUIRE_BROWSER")
+    return CHROMIUM
+
+
+CAST = {
+    "leader": [roles.LEADERSHIP],
+    "commander": [roles.COMMANDERS],
+    "responder": [roles.RESPONDERS],
+    "comms": [roles.COMMUNICATIONS],
+    "roster_admin": [roles.ROSTER_ADMINS],
+    "outsider": [],
+}
+
+
+def make_user(django_user_model, username: str, role_names: list[str]):
+    user = django_user_model.objects.create_user(
+        username=username, password=PASSWORD, first_name=username.replace("_", " ").title()
+    )
+    if role_names:
+        user.groups.set(Group.objects.filter(name__in=role_names))
+    return user
+
+
+@pytest.fixture
+def cast(db, django_user_model):
+    """One user per portal role, plus an ``outsider`` who holds none."""
+    return {name: make_user(django_user_model, name, names) for name, names in CAST.items()}
+
+
+@pytest.fixture
+def client_as(client, cast):
+    """``client_as("commander")`` → the test client logged in as that member of the cast."""
+
+    def login(name: str):
+        client.force_login(cast[name])
+        return client
+
+    return login
+
+
+ARTIFACTS = os.path.join(os.path.dirname(os.path.dirname(__file__)), "test-artifacts")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def browser(request):
+    """Debian's Chromium driven by Playwright; skipped (or failed in CI) when it is missing."""
+    need(os.path.exists(CHROMIUM), f"no Chromium at {CHROMIUM}", flag="REQUIRE_BROWSER")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def browser_login(browser, live_server):
+    """``browser_login("commander")`` → a page in a fresh context, logged in through the form."""
+    contexts = []
+
+    def login(username: str, password: str = PASSWORD):
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        contexts.append(context)
+        page = context.new_page()
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.fill("#id_username", username)
+        page.fill("#id_password", password)
+        page.click("button[type=submit]")
+        page.wait_for_load_state()
+        return page
+
+    yield login
+    for context in contexts:
+        context.close()
+
+
+def screenshot(page, name: str) -> str:
+    """Save a full-page screenshot under test-artifacts/ and return its path."""
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    path = os.path.join(ARTIFACTS, f"{name}.png")
+    page.screenshot(path=path, full_page=True)
+    return path
