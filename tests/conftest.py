@@ -4,8 +4,9 @@ import os
 import shutil
 
 import pytest
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 
+from incidents.permissions import grant_role_permissions
 from portal import roles
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls the tests make
@@ -52,17 +53,19 @@ CAST = {
 
 
 def make_user(django_user_model, username: str, role_names: list[str]):
+    # get_or_create: transactional tests flush the groups that the migrations made.
+    groups = [Group.objects.get_or_create(name=name)[0] for name in role_names]
     user = django_user_model.objects.create_user(
         username=username, password=PASSWORD, first_name=username.replace("_", " ").title()
     )
-    if role_names:
-        user.groups.set(Group.objects.filter(name__in=role_names))
+    user.groups.set(groups)
     return user
 
 
 @pytest.fixture
 def cast(db, django_user_model):
     """One user per portal role, plus an ``outsider`` who holds none."""
+    grant_role_permissions(Group, Permission)
     return {name: make_user(django_user_model, name, names) for name, names in CAST.items()}
 
 

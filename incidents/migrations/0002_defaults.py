@@ -3,6 +3,8 @@
 from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
+from incidents.permissions import grant_role_permissions
+
 TARGETS = {
     # severity: (definition, acknowledge, triage, decision, update cadence) in minutes
     "sev1": ("Critical business process down or data at risk for many customers.", 5, 15, 60, 30),
@@ -28,11 +30,6 @@ AUTHORITY = [
     ),
 ]
 
-ROSTER_MODELS = [
-    "team", "connector", "service", "servicedependency", "responsetarget", "person",
-    "contactmethod", "notificationrule", "rotation", "rotationlayer", "layerparticipant",
-    "override", "decisionauthority",
-]
 
 
 def seed_defaults(apps, schema_editor):
@@ -64,13 +61,7 @@ def seed_defaults(apps, schema_editor):
     app_config.models_module = True  # the migration state's stub lacks it; the helper checks it
     create_permissions(app_config, apps=apps, verbosity=0)
     app_config.models_module = None
-    Permission = apps.get_model("auth", "Permission")
-    roster_admins = Group.objects.get(name="Roster admins")
-    roster_admins.permissions.add(
-        *Permission.objects.filter(
-            content_type__app_label="incidents", content_type__model__in=ROSTER_MODELS
-        )
-    )
+    grant_role_permissions(Group, apps.get_model("auth", "Permission"))
 
 
 class Migration(migrations.Migration):

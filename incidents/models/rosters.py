@@ -26,6 +26,20 @@ def new_calendar_token() -> str:
     return secrets.token_urlsafe(24)
 
 
+class PersonQuerySet(models.QuerySet):
+    def with_urgent_reachability(self):
+        """Annotate ``urgent_methods``: urgent rules whose contact method has not failed."""
+        return self.annotate(
+            urgent_methods=models.Count(
+                "notification_rules",
+                filter=models.Q(
+                    notification_rules__urgency=Urgency.URGENT,
+                    notification_rules__contact_method__failure_reason="",
+                ),
+            )
+        )
+
+
 class Person(models.Model):
     name = models.CharField(max_length=150)
     email = models.EmailField(blank=True, help_text="For display; pages go to contact methods.")
@@ -44,12 +58,29 @@ class Person(models.Model):
     )
     history = HistoricalRecords()
 
+    objects = PersonQuerySet.as_manager()
+
     class Meta:
         ordering = ["name"]
         verbose_name_plural = "people"
 
     def __str__(self):
         return self.name
+
+    @property
+    def cannot_be_paged(self) -> bool:
+        """True when no urgent rule leads to a working contact method (a roster flag).
+
+        Reads the ``urgent_methods`` annotation when the queryset has it (no query).
+        """
+        count = getattr(self, "urgent_methods", None)
+        if count is None:
+            count = (
+                self.notification_rules.filter(
+                    urgency=Urgency.URGENT, contact_method__failure_reason=""
+                ).count()
+            )
+        return count == 0
 
 
 class ContactMethod(models.Model):
