@@ -1,9 +1,21 @@
-"""The dependency graph between services: cycles and what breaks when something fails."""
+"""The dependency graph between services: cycles and what breaks when something fails.
 
-from ..models import ServiceDependency
+The functions at the top are pure: they take ``edges``, a dict mapping each service id to the
+ids of the services it depends on, and never touch the database. The loaders at the bottom read
+every edge in one query; the catalog is small, so walking it in memory beats a query per node.
+"""
+
+from collections import deque
+from collections.abc import Iterable
+
+from ..models import Connector, Service, ServiceDependency
+
+Edges = dict[int, set[int]]
+# Each reached service → the ids along the shortest way to it, from where the walk started.
+Paths = dict[int, tuple[int, ...]]
 
 
-def _path(edges: dict[int, set[int]], start: int, goal: int) -> list[int] | None:
+def _path(edges: Edges, start: int, goal: int) -> list[int] | None:
     """A path start → … → goal along ``edges`` (depth-first), or None."""
     stack = [(start, [start])]
     seen = {start}
@@ -18,7 +30,7 @@ def _path(edges: dict[int, set[int]], start: int, goal: int) -> list[int] | None
     return None
 
 
-def find_cycle(edges: dict[int, set[int]], service: int, depends_on: int) -> list[int] | None:
+def find_cycle(edges: Edges, service: int, depends_on: int) -> list[int] | None:
     """The cycle that adding ``service → depends_on`` would close, as nodes, or None.
 
     Pure: ``edges`` maps each node to the nodes it depends on.
@@ -29,17 +41,97 @@ def find_cycle(edges: dict[int, set[int]], service: int, depends_on: int) -> lis
     return None if back is None else [service, *back]
 
 
-def dependency_edges() -> dict[int, set[int]]:
-    edges: dict[int, set[int]] = {}
+def invert(edges: Edges) -> Edges:
+    """The same graph seen from the other end: each service → the services that need it."""
+    dependents: Edges = {}
+    for service, needs in edges.items():
+        for needed in needs:
+            dependents.setdefault(needed, set()).add(service)
+    return dependents
+
+
+def walk(edges: Edges, starts: Iterable[int]) -> Paths:
+    """Every node reachable from ``starts`` along ``edges``, with its shortest path.
+
+    Breadth-first so that the path shown to a reader is the most direct one. The starting
+    nodes are in the answer with a path of themselves. Safe on graphs with cycles (rows
+    written around ``clean()`` could make one), which it simply does not loop around.
+    """
+    paths: Paths = {}
+    queue: deque[int] = deque()
+    for start in starts:
+        if start not in paths:
+            paths[start] = (start,)
+            queue.append(start)
+    while queue:
+        node = queue.popleft()
+        for nxt in sorted(edges.get(node, ())):  # sorted: the same path every time
+            if nxt not in paths:
+                paths[nxt] = (*paths[node], nxt)
+                queue.append(nxt)
+    return paths
+
+
+def upstream(edges: Edges, service: int) -> Paths:
+    """What ``service`` needs, directly or through other services (itself left out)."""
+    paths = walk(edges, [service])
+    del paths[service]
+    return paths
+
+
+def downstream(edges: Edges, service: int) -> Paths:
+    """What stops working when ``service`` fails: its dependents, transitively (itself left out)."""
+    paths = walk(invert(edges), [service])
+    del paths[service]
+    return paths
+
+
+def affected_by(edges: Edges, failed: Iterable[int]) -> Paths:
+    """Every service affected when the ``failed`` ones fail, the failed ones included."""
+    return walk(invert(edges), failed)
+
+
+# --- Loaders: a fixed number of queries, whatever the size of the catalog ---------------------
+
+
+def dependency_edges() -> Edges:
+    """Every service → the services it depends on, in one query."""
+    edges: Edges = {}
     for src, dst in ServiceDependency.objects.values_list("service_id", "depends_on_id"):
         edges.setdefault(src, set()).add(dst)
     return edges
 
 
+def connector_users(connector_id: int) -> set[int]:
+    """The services that use ``connector_id`` directly, in one query."""
+    through = Service.connectors.through.objects.filter(connector_id=connector_id)
+    return set(through.values_list("service_id", flat=True))
+
+
+def services_upstream_of(service_id: int) -> set[int]:
+    """Ids of the services ``service_id`` depends on, transitively (one query)."""
+    return set(upstream(dependency_edges(), service_id))
+
+
+def services_downstream_of(service_id: int) -> set[int]:
+    """Ids of the services that break when ``service_id`` fails, transitively (one query)."""
+    return set(downstream(dependency_edges(), service_id))
+
+
+def services_depending_on_connector(connector: Connector | int) -> set[int]:
+    """Ids of the services that break when ``connector`` fails (two queries).
+
+    The services using it directly and every service depending on those, however far.
+    """
+    connector_id = connector.pk if isinstance(connector, Connector) else connector
+    users = connector_users(connector_id)
+    if not users:
+        return set()
+    return set(affected_by(dependency_edges(), users))
+
+
 def dependency_cycle(service_id: int, depends_on_id: int) -> list[str] | None:
     """Names along the cycle that ``service → depends_on`` would create, or None."""
-    from ..models import Service
-
     cycle = find_cycle(dependency_edges(), service_id, depends_on_id)
     if cycle is None:
         return None
