@@ -1,0 +1,108 @@
+"""Response-target clocks of an incident, computed from its milestones (the one source).
+
+Each target is its own clock started at declaration: acknowledge, triage, first decision,
+and the update cadence (restarted by each published update). Pure apart from ``TargetBook``,
+which loads every ResponseTarget row once per request.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from .models import ResponseTarget
+
+NEAR_SHARE = 0.25  # amber once less than a quarter of the allowed time is left
+
+
+@dataclass(frozen=True)
+class Targets:
+    acknowledge: int | None
+    triage: int | None
+    decision: int | None
+    update: int | None
+
+
+@dataclass(frozen=True)
+class Clock:
+    name: str  # acknowledge · triage · decision · update
+    label: str
+    minutes: int
+    due_at: datetime
+    met_at: datetime | None
+    state: str  # ok · near · breached · met · met_late
+
+    @property
+    def is_breached(self) -> bool:
+        return self.state in ("breached", "met_late")
+
+
+class TargetBook:
+    """All response targets in memory: defaults per severity and per-service overrides."""
+
+    def __init__(self, rows=None):
+        rows = list(ResponseTarget.objects.all()) if rows is None else rows
+        self.defaults = {r.severity: r for r in rows if r.service_id is None}
+        self.overrides: dict[tuple[str, int], ResponseTarget] = {
+            (r.severity, r.service_id): r for r in rows if r.service_id is not None
+        }
+
+    def for_incident(self, severity: str, service_ids) -> Targets:
+        """The default targets, tightened by any affected service's stricter override."""
+        rows = [self.defaults.get(severity)]
+        rows += [self.overrides.get((severity, sid)) for sid in service_ids]
+        rows = [r for r in rows if r is not None]
+
+        def strictest(field: str) -> int | None:
+            values = [getattr(r, field) for r in rows if getattr(r, field) is not None]
+            return min(values) if values else None
+
+        return Targets(
+            acknowledge=strictest("acknowledge_minutes"),
+            triage=strictest("triage_minutes"),
+            decision=strictest("decision_minutes"),
+            update=strictest("update_minutes"),
+        )
+
+
+LABELS = {
+    "acknowledge": "Acknowledge",
+    "triage": "Triage",
+    "decision": "First decision",
+    "update": "Next update",
+}
+
+
+def _state(started: datetime, due: datetime, met: datetime | None, now: datetime) -> str:
+    if met is not None:
+        return "met" if met <= due else "met_late"
+    if now >= due:
+        return "breached"
+    if (due - now) <= (due - started) * NEAR_SHARE:
+        return "near"
+    return "ok"
+
+
+def incident_clocks(incident, targets: Targets, now: datetime) -> list[Clock]:
+    """The clocks of ``incident`` at ``now``. A resolved incident's open clocks stop there."""
+    stopped_at = incident.resolved_at
+    if stopped_at is not None:
+        now = min(now, stopped_at)
+    started = incident.declared_at
+    milestones = {
+        "acknowledge": incident.acknowledged_at,
+        "triage": incident.triaged_at,
+        "decision": incident.first_decision_at,
+    }
+    clocks = []
+    for name, met_at in milestones.items():
+        minutes = getattr(targets, name)
+        if minutes is None:
+            continue
+        due = started + timedelta(minutes=minutes)
+        state = _state(started, due, met_at, now)
+        clocks.append(Clock(name, LABELS[name], minutes, due, met_at, state))
+    if targets.update is not None and stopped_at is None:
+        since = incident.last_update_at or started
+        due = since + timedelta(minutes=targets.update)
+        state = _state(since, due, None, now)
+        clocks.append(Clock("update", LABELS["update"], targets.update, due, None, state))
+    return clocks

@@ -1,0 +1,202 @@
+"""Declaring an incident and moving it through its lifecycle."""
+
+from django.db import transaction
+from django.utils import timezone
+
+from ..models import DecisionAuthority, Incident, IncidentStatus, Severity, TimelineEvent
+from . import timeline
+from .authority import NotAllowed, require, require_operator
+
+Status = IncidentStatus
+Kind = TimelineEvent.Kind
+Action = DecisionAuthority.Action
+
+# status -> the statuses it may move to. Reopening (resolved/closed -> investigating) is its
+# own workflow so that it is counted and recorded as such.
+TRANSITIONS = {
+    Status.TRIAGE: {Status.INVESTIGATING, Status.IDENTIFIED, Status.MONITORING, Status.RESOLVED},
+    Status.INVESTIGATING: {Status.IDENTIFIED, Status.MONITORING, Status.RESOLVED},
+    Status.IDENTIFIED: {Status.INVESTIGATING, Status.MONITORING, Status.RESOLVED},
+    Status.MONITORING: {Status.INVESTIGATING, Status.IDENTIFIED, Status.RESOLVED},
+    Status.RESOLVED: {Status.CLOSED},
+    Status.CLOSED: set(),
+}
+SEVERITY_RANK = {Severity.SEV1: 1, Severity.SEV2: 2, Severity.SEV3: 3, Severity.SEV4: 4}
+
+
+class TransitionRefused(ValueError):
+    """A status change the lifecycle does not allow; the message says what is allowed."""
+
+
+def allowed_transitions(status: str) -> list[str]:
+    return [s.value for s in Status if s in TRANSITIONS[Status(status)]]
+
+
+@transaction.atomic
+def incident_declare(
+    *, title: str, severity: str, declared_by, services=(), summary: str = "",
+    is_drill: bool = False, at=None,
+) -> Incident:
+    """1. check decision authority to declare at this severity; 2. create the incident with
+    its affected services; 3. record the declaration in the timeline."""
+    if declared_by is not None:
+        require(declared_by, Action.DECLARE, severity)
+    at = at or timezone.now()
+    incident = Incident.objects.create(
+        title=title.strip(),
+        severity=severity,
+        summary=summary.strip(),
+        is_drill=is_drill,
+        declared_by=declared_by,
+        declared_at=at,
+        updated_at=at,
+    )
+    services = list(services)
+    incident.services.set(services)
+    names = ", ".join(s.name for s in services) or "no service named yet"
+    drill = "Drill " if is_drill else ""
+    timeline.record(
+        incident,
+        Kind.DECLARED,
+        f"{drill}{incident.get_severity_display()} declared: {incident.title} ({names}).",
+        by=declared_by,
+        at=at,
+        severity=severity,
+        services=[s.pk for s in services],
+    )
+    return incident
+
+
+@transaction.atomic
+def incident_acknowledge(*, incident: Incident, by, at=None, name: str | None = None) -> bool:
+    """Mark that a human has the incident. Returns False when it already was acknowledged.
+
+    ``by`` is None for acknowledgements that arrive without a login (a signed link), then
+    ``name`` says who it was.
+    """
+    if by is not None:
+        require_operator(by)
+    at = at or timezone.now()
+    claimed = Incident.objects.filter(pk=incident.pk, acknowledged_at__isnull=True).update(
+        acknowledged_at=at
+    )
+    if not claimed:
+        return False
+    incident.acknowledged_at = at
+    timeline.record(incident, Kind.ACKNOWLEDGED, "Acknowledged.", by=by, at=at, name=name)
+    return True
+
+
+@transaction.atomic
+def incident_unacknowledge(*, incident: Incident, by, reason: str = "") -> None:
+    require_operator(by)
+    Incident.objects.filter(pk=incident.pk).update(acknowledged_at=None)
+    incident.acknowledged_at = None
+    timeline.record(
+        incident, Kind.UNACKNOWLEDGED, f"Acknowledgement withdrawn. {reason}".strip(), by=by
+    )
+
+
+@transaction.atomic
+def incident_set_status(*, incident: Incident, status: str, by, note: str = "", at=None) -> None:
+    """Move the incident along the lifecycle, stamping the milestone it reaches."""
+    require_operator(by)
+    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    current, target = Status(incident.status), Status(status)
+    if target not in TRANSITIONS[current]:
+        allowed = ", ".join(Status(s).label for s in allowed_transitions(current)) or "none"
+        raise TransitionRefused(
+            f"An incident cannot go from {current.label} to {target.label}. "
+            f"From {current.label} it can go to: {allowed}."
+        )
+    if target == Status.CLOSED:
+        require(by, Action.CLOSE, incident.severity, incident)
+    at = at or timezone.now()
+    fields = {"status": target}
+    if current == Status.TRIAGE and incident.triaged_at is None:
+        fields["triaged_at"] = at
+    if target in (Status.MONITORING, Status.RESOLVED) and incident.mitigated_at is None:
+        fields["mitigated_at"] = at
+    if target == Status.RESOLVED:
+        fields["resolved_at"] = at
+    if target == Status.CLOSED:
+        fields["closed_at"] = at
+    Incident.objects.filter(pk=incident.pk).update(**fields)
+    text = f"Status: {current.label} → {target.label}."
+    timeline.record(
+        incident,
+        Kind.STATUS_CHANGE,
+        f"{text} {note}".strip(),
+        by=by,
+        at=at,
+        **{"from": current.value, "to": target.value},
+    )
+
+
+@transaction.atomic
+def incident_reopen(*, incident: Incident, by, reason: str) -> None:
+    require_operator(by)
+    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    if incident.is_open:
+        raise TransitionRefused("Only a resolved or closed incident can be reopened.")
+    if not reason.strip():
+        raise TransitionRefused("Say why the incident is reopened.")
+    Incident.objects.filter(pk=incident.pk).update(
+        status=Status.INVESTIGATING,
+        resolved_at=None,
+        closed_at=None,
+        reopened_count=incident.reopened_count + 1,
+    )
+    timeline.record(
+        incident, Kind.REOPENED, f"Reopened: {reason.strip()}", by=by, previous=incident.status
+    )
+
+
+@transaction.atomic
+def incident_change_severity(*, incident: Incident, severity: str, by, reason: str = "") -> None:
+    """Raising needs decision authority for the new level; lowering is any operator's call."""
+    require_operator(by)
+    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    if severity == incident.severity:
+        return
+    if not incident.is_open:
+        raise TransitionRefused("The severity of a resolved incident cannot change.")
+    raising = SEVERITY_RANK[Severity(severity)] < SEVERITY_RANK[Severity(incident.severity)]
+    if raising:
+        require(by, Action.RAISE_SEVERITY, severity, incident)
+    old = incident.severity
+    Incident.objects.filter(pk=incident.pk).update(severity=severity)
+    word = "raised" if raising else "lowered"
+    text = f"Severity {word}: {old.upper()} → {severity.upper()}. {reason}".strip()
+    timeline.record(
+        incident, Kind.SEVERITY_CHANGE, text, by=by, **{"from": old, "to": severity}
+    )
+
+
+@transaction.atomic
+def incident_set_services(*, incident: Incident, services, by) -> None:
+    require_operator(by)
+    services = list(services)
+    incident.services.set(services)
+    names = ", ".join(s.name for s in services) or "none"
+    timeline.record(
+        incident,
+        Kind.SERVICES_CHANGE,
+        f"Affected services: {names}.",
+        by=by,
+        services=[s.pk for s in services],
+    )
+
+
+__all__ = [
+    "NotAllowed",
+    "TransitionRefused",
+    "allowed_transitions",
+    "incident_acknowledge",
+    "incident_change_severity",
+    "incident_declare",
+    "incident_reopen",
+    "incident_set_services",
+    "incident_set_status",
+    "incident_unacknowledge",
+]
