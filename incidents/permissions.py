@@ -19,6 +19,11 @@ ROSTER_MODELS = [
     "layerparticipant",
     "override",
     "decisionauthority",
+    "audiencegroup",
+    "escalationpolicy",
+    "escalationstep",
+    "steptarget",
+    "breachrule",
 ]
 
 

@@ -1,6 +1,14 @@
 from .authority import DecisionAuthority
 from .catalog import Connector, ResponseTarget, Service, ServiceDependency, Team
 from .choices import Platform, ServiceStatus, Severity, Tier, Urgency
+from .escalation import (
+    AudienceGroup,
+    BreachRule,
+    EscalationPolicy,
+    EscalationStep,
+    StepTarget,
+    TargetKind,
+)
 from .incident import (
     OPEN_STATUSES,
     STANDARD_ROLES,
@@ -12,21 +20,28 @@ from .incident import (
     Task,
     TimelineEvent,
 )
+from .notifications import Notification
 from .rosters import ContactMethod, NotificationRule, Person
 from .rotations import LayerParticipant, Override, Rotation, RotationLayer
+from .timers import Timer
 
 __all__ = [
     "OPEN_STATUSES",
     "STANDARD_ROLES",
+    "AudienceGroup",
+    "BreachRule",
     "Connector",
     "ContactMethod",
     "Decision",
     "DecisionAuthority",
+    "EscalationPolicy",
+    "EscalationStep",
     "Incident",
     "IncidentRole",
     "IncidentRoleKind",
     "IncidentStatus",
     "LayerParticipant",
+    "Notification",
     "NotificationRule",
     "Override",
     "Person",
@@ -38,9 +53,12 @@ __all__ = [
     "ServiceDependency",
     "ServiceStatus",
     "Severity",
+    "StepTarget",
+    "TargetKind",
     "Task",
     "Team",
     "Tier",
     "TimelineEvent",
+    "Timer",
     "Urgency",
 ]

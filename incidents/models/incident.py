@@ -57,7 +57,15 @@ class Incident(models.Model):
         null=True, blank=True, help_text="When the last status update was published."
     )
     reopened_count = models.PositiveSmallIntegerField(default=0)
-    escalation_level = models.PositiveSmallIntegerField(default=0)
+    escalation_level = models.PositiveSmallIntegerField(
+        default=0, help_text="How many escalation steps have run (manual ones included)."
+    )
+    escalation_snapshot = models.JSONField(
+        default=dict, blank=True, help_text="The policy as it was when escalation started."
+    )
+    paging_gap = models.CharField(
+        max_length=300, blank=True, help_text="Why a step reached nobody; flagged on the board."
+    )
     # Bumped by every workflow that changes what the board shows; the board's version token.
     updated_at = models.DateTimeField(default=timezone.now, db_index=True)
 

@@ -3,6 +3,7 @@
 from django.db import transaction
 from django.utils import timezone
 
+from ..escalation import engine as escalation
 from ..models import (
     Decision,
     DecisionAuthority,
@@ -108,9 +109,11 @@ def decision_record(
         decided_at=at,
         reversible=reversible,
     )
-    Incident.objects.filter(pk=incident.pk, first_decision_at__isnull=True).update(
+    first = Incident.objects.filter(pk=incident.pk, first_decision_at__isnull=True).update(
         first_decision_at=at
     )
+    if first:
+        escalation.target_met(incident, "decision", at)
     label = Decision.Kind(kind).label
     timeline.record(
         incident,
@@ -182,6 +185,7 @@ def incident_merge(*, duplicate: Incident, into: Incident, by) -> None:
         duplicate_of=into, status=IncidentStatus.RESOLVED, resolved_at=now,
         mitigated_at=duplicate.mitigated_at or now,
     )
+    escalation.escalation_finish(duplicate)
     timeline.record(
         duplicate, Kind.MERGED, f"Marked a duplicate of {into.reference}; paging stopped.",
         by=by, into=into.pk,

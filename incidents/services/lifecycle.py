@@ -3,6 +3,7 @@
 from django.db import transaction
 from django.utils import timezone
 
+from ..escalation import engine as escalation
 from ..models import DecisionAuthority, Incident, IncidentStatus, Severity, TimelineEvent
 from . import timeline
 from .authority import NotAllowed, require, require_operator
@@ -64,6 +65,7 @@ def incident_declare(
         severity=severity,
         services=[s.pk for s in services],
     )
+    escalation.escalation_start(incident, at)
     return incident
 
 
@@ -84,6 +86,7 @@ def incident_acknowledge(*, incident: Incident, by, at=None, name: str | None = 
         return False
     incident.acknowledged_at = at
     timeline.record(incident, Kind.ACKNOWLEDGED, "Acknowledged.", by=by, at=at, name=name)
+    escalation.escalation_stop(incident)
     return True
 
 
@@ -95,6 +98,8 @@ def incident_unacknowledge(*, incident: Incident, by, reason: str = "") -> None:
     timeline.record(
         incident, Kind.UNACKNOWLEDGED, f"Acknowledgement withdrawn. {reason}".strip(), by=by
     )
+    if incident.is_open:
+        escalation.escalation_restart(incident)
 
 
 @transaction.atomic
@@ -122,6 +127,10 @@ def incident_set_status(*, incident: Incident, status: str, by, note: str = "", 
     if target == Status.CLOSED:
         fields["closed_at"] = at
     Incident.objects.filter(pk=incident.pk).update(**fields)
+    if "triaged_at" in fields:
+        escalation.target_met(incident, "triage", at)
+    if target in (Status.RESOLVED, Status.CLOSED):
+        escalation.escalation_finish(incident)
     text = f"Status: {current.label} → {target.label}."
     timeline.record(
         incident,
@@ -150,6 +159,8 @@ def incident_reopen(*, incident: Incident, by, reason: str) -> None:
     timeline.record(
         incident, Kind.REOPENED, f"Reopened: {reason.strip()}", by=by, previous=incident.status
     )
+    incident.refresh_from_db()
+    escalation.escalation_restart(incident)
 
 
 @transaction.atomic
@@ -171,6 +182,8 @@ def incident_change_severity(*, incident: Incident, severity: str, by, reason: s
     timeline.record(
         incident, Kind.SEVERITY_CHANGE, text, by=by, **{"from": old, "to": severity}
     )
+    incident.severity = severity
+    escalation.escalation_replan(incident)
 
 
 @transaction.atomic

@@ -1,0 +1,1 @@
+"""Escalation: policies by tier × severity, snapshots, steps, targets and breaches."""
