@@ -26,6 +26,7 @@ class Clock:
     name: str  # acknowledge · triage · decision · update
     label: str
     minutes: int
+    started_at: datetime
     due_at: datetime
     met_at: datetime | None
     state: str  # ok · near · breached · met · met_late
@@ -46,13 +47,20 @@ class TargetBook:
         }
 
     def for_incident(self, severity: str, service_ids) -> Targets:
-        """The default targets, tightened by any affected service's stricter override."""
-        rows = [self.defaults.get(severity)]
-        rows += [self.overrides.get((severity, sid)) for sid in service_ids]
-        rows = [r for r in rows if r is not None]
+        """Each affected service's targets — its override's fields where set, the default's
+        elsewhere — and where several services are affected, the strictest of them."""
+        default = self.defaults.get(severity)
+        rows = [self.overrides.get((severity, sid)) for sid in service_ids] or [None]
+
+        def effective(row, field: str) -> int | None:
+            value = getattr(row, field) if row is not None else None
+            if value is None and default is not None:
+                value = getattr(default, field)
+            return value
 
         def strictest(field: str) -> int | None:
-            values = [getattr(r, field) for r in rows if getattr(r, field) is not None]
+            values = [effective(row, field) for row in rows]
+            values = [v for v in values if v is not None]
             return min(values) if values else None
 
         return Targets(
@@ -99,10 +107,10 @@ def incident_clocks(incident, targets: Targets, now: datetime) -> list[Clock]:
             continue
         due = started + timedelta(minutes=minutes)
         state = _state(started, due, met_at, now)
-        clocks.append(Clock(name, LABELS[name], minutes, due, met_at, state))
+        clocks.append(Clock(name, LABELS[name], minutes, started, due, met_at, state))
     if targets.update is not None and stopped_at is None:
         since = incident.last_update_at or started
         due = since + timedelta(minutes=targets.update)
         state = _state(since, due, None, now)
-        clocks.append(Clock("update", LABELS["update"], targets.update, due, None, state))
+        clocks.append(Clock("update", LABELS["update"], targets.update, since, due, None, state))
     return clocks

@@ -68,8 +68,9 @@ def describe(authority: DecisionAuthority) -> str:
     from ..models import IncidentRoleKind
 
     names = [group.name for group in authority.portal_roles.all()]
+    seats = {IncidentRoleKind.COMMANDER: "commander"}
     names += [
-        f"the incident's {IncidentRoleKind(kind).label.lower()}"
+        f"the incident's {seats.get(kind, IncidentRoleKind(kind).label.lower())}"
         for kind in authority.incident_roles
         if kind in IncidentRoleKind.values
     ]

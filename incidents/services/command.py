@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from ..escalation import engine as escalation
 from ..models import (
+    Alert,
     Decision,
     DecisionAuthority,
     Incident,
@@ -15,7 +16,7 @@ from ..models import (
     TimelineEvent,
 )
 from . import timeline
-from .authority import NotAllowed, actor_name, require, require_operator
+from .authority import actor_name, require, require_operator
 from .lifecycle import TransitionRefused
 
 Kind = TimelineEvent.Kind
@@ -178,8 +179,9 @@ def incident_merge(*, duplicate: Incident, into: Incident, by) -> None:
     if into.duplicate_of_id is not None or not into.is_open:
         raise TransitionRefused("Merge into an open incident that is not itself a duplicate.")
     if not duplicate.is_open:
-        raise NotAllowed("Only an open incident can be merged into another.")
+        raise TransitionRefused("Only an open incident can be merged into another.")
     moved = Task.objects.filter(incident=duplicate).update(incident=into)
+    Alert.objects.filter(incident=duplicate).update(incident=into)
     now = timezone.now()
     Incident.objects.filter(pk=duplicate.pk).update(
         duplicate_of=into, status=IncidentStatus.RESOLVED, resolved_at=now,

@@ -93,7 +93,11 @@ def incident_acknowledge(*, incident: Incident, by, at=None, name: str | None = 
 @transaction.atomic
 def incident_unacknowledge(*, incident: Incident, by, reason: str = "") -> None:
     require_operator(by)
-    Incident.objects.filter(pk=incident.pk).update(acknowledged_at=None)
+    withdrawn = Incident.objects.filter(pk=incident.pk, acknowledged_at__isnull=False).update(
+        acknowledged_at=None
+    )
+    if not withdrawn:
+        raise TransitionRefused("The incident is not acknowledged: there is nothing to withdraw.")
     incident.acknowledged_at = None
     timeline.record(
         incident, Kind.UNACKNOWLEDGED, f"Acknowledgement withdrawn. {reason}".strip(), by=by

@@ -1,0 +1,1 @@
+"""Benchmark scenarios for the portal: ``python -m bench [SCENARIO ...]`` (``make bench``)."""

@@ -1,0 +1,169 @@
+"""Board partial: the full cards and the unchanged poll (204), 100 open among 50,000 closed."""
+
+from datetime import timedelta
+
+from bench.load import ratio
+
+NAME = "board"
+
+OPEN_INCIDENTS = 100
+CLOSED_INCIDENTS = 50_000
+BATCH = 5_000
+TITLE = "Bench board incident"  # every row this scenario writes starts with it
+HTMX = {"HX-Request": "true"}
+
+
+def run(ctx) -> dict:
+    from portal.roles import RESPONDERS
+
+    ctx.say(f"writing {OPEN_INCIDENTS} open and {CLOSED_INCIDENTS} closed incidents")
+    _clear()
+    try:
+        _write_incidents()
+        login = ctx.login("bench-board-responder", roles=(RESPONDERS,))
+        queries = _partial_queries("bench-board-responder")
+        version = _current_version()
+
+        partial = ctx.load("/board/", login=login, headers=HTMX)
+        unchanged = ctx.load(f"/board/?v={version}", login=login, headers=HTMX, expect=204)
+        page = ctx.reference_page()
+    finally:
+        _clear()
+    return {
+        **partial.figures("partial"),
+        **unchanged.figures("unchanged"),
+        **page.figures("page"),
+        "partial_p99_ratio": ratio(partial.p99_ms, page.p99_ms),
+        "unchanged_p99_ratio": ratio(unchanged.p99_ms, page.p99_ms),
+        "queries": queries,
+        "unchanged_status": 204,
+        "open_incidents": OPEN_INCIDENTS,
+        "closed_incidents": CLOSED_INCIDENTS,
+    }
+
+
+def _current_version() -> str:
+    """The token the server will compare against: the same function on the same database."""
+    from incidents.board import board_version
+
+    return board_version().token
+
+
+def _partial_queries(username: str) -> int:
+    """Queries of one full partial, counted in this process (the server's code, same data)."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(get_user_model().objects.get(username=username))
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get("/board/", headers=HTMX)
+    if response.status_code != 200:
+        raise RuntimeError(f"the board partial answered {response.status_code}")
+    cards = response.content.decode().count('class="card board-card ')
+    if cards != OPEN_INCIDENTS:
+        raise RuntimeError(f"the board shows {cards} cards, not {OPEN_INCIDENTS}")
+    return len(captured)
+
+
+def _services():
+    from incidents.models import ResponseTarget, Service, Team
+
+    team, _ = Team.objects.get_or_create(slug="bench-board", defaults={"name": "Bench board"})
+    services = []
+    for n in range(12):
+        service, _ = Service.objects.get_or_create(
+            slug=f"bench-board-{n}",
+            defaults={
+                "name": f"Bench board service {n}",
+                "tier": n % 3 + 1,
+                "business_process": f"Bench process {n % 5}",
+                "owner_team": team,
+                "platform": "zapier",
+            },
+        )
+        services.append(service)
+    # Two stricter per-service targets, so the clocks take the override path too.
+    for service in services[:2]:
+        ResponseTarget.objects.get_or_create(
+            severity="sev1", service=service, defaults={"acknowledge_minutes": 3}
+        )
+    return services
+
+
+def _people():
+    from incidents.models import Person
+
+    return [
+        Person.objects.get_or_create(name=f"Bench board person {n}")[0] for n in range(6)
+    ]
+
+
+def _write_incidents() -> None:
+    from django.utils import timezone
+
+    from incidents.models import Incident, IncidentRole, IncidentRoleKind, IncidentStatus
+
+    now = timezone.now()
+    services, people = _services(), _people()
+    open_statuses = [
+        IncidentStatus.TRIAGE,
+        IncidentStatus.INVESTIGATING,
+        IncidentStatus.IDENTIFIED,
+        IncidentStatus.MONITORING,
+    ]
+
+    def incident(n: int, closed: bool) -> Incident:
+        declared = now - timedelta(minutes=n * 7 if closed else n * 3)
+        fields = {
+            "title": f"{TITLE} {n}",
+            "severity": f"sev{n % 4 + 1}",
+            "declared_at": declared,
+            "acknowledged_at": declared + timedelta(minutes=2) if n % 3 else None,
+            "triaged_at": declared + timedelta(minutes=9) if n % 2 else None,
+            "last_update_at": declared + timedelta(minutes=20) if n % 4 else None,
+            "is_drill": n % 17 == 0,
+            "updated_at": declared,
+        }
+        if closed:
+            fields.update(
+                status=IncidentStatus.CLOSED,
+                resolved_at=declared + timedelta(hours=2),
+                closed_at=declared + timedelta(hours=3),
+                mitigated_at=declared + timedelta(hours=1),
+            )
+        else:
+            fields["status"] = open_statuses[n % len(open_statuses)]
+        return Incident(**fields)
+
+    links = Incident.services.through
+    kinds = [
+        IncidentRoleKind.COMMANDER,
+        IncidentRoleKind.COMMUNICATIONS_LEAD,
+        IncidentRoleKind.TECHNICAL_LEAD,
+    ]
+    for closed, total in ((True, CLOSED_INCIDENTS), (False, OPEN_INCIDENTS)):
+        for start in range(0, total, BATCH):
+            numbers = range(start, min(start + BATCH, total))
+            rows = Incident.objects.bulk_create(incident(n, closed) for n in numbers)
+            links.objects.bulk_create(
+                links(incident_id=row.pk, service_id=services[(index + shift) % len(services)].pk)
+                for index, row in enumerate(rows)
+                for shift in range(index % 3 + 1)
+            )
+            IncidentRole.objects.bulk_create(
+                IncidentRole(
+                    incident=row, kind=kinds[seat], holder=people[(index + seat) % len(people)]
+                )
+                for index, row in enumerate(rows)
+                for seat in range(index % 4)  # a quarter of them with no commander
+            )
+
+
+def _clear() -> None:
+    """Remove what this scenario wrote, so that a kept bench database starts clean."""
+    from incidents.models import Incident
+
+    Incident.objects.filter(title__startswith=TITLE).delete()
