@@ -15,6 +15,7 @@ from django.utils import timezone
 from portal import roles
 
 from .models import (
+    AudienceGroup,
     Connector,
     ContactMethod,
     LayerParticipant,
@@ -177,6 +178,8 @@ def seed() -> None:
     _seed_logins(teams, people)
     rotations = _seed_rotations(teams, people)
     _seed_services(teams, rotations)
+    _seed_audiences(people)
+    _seed_incidents(people)
     for seeder in _seeders:
         seeder()
 
@@ -346,3 +349,92 @@ def _seed_services(teams: dict[str, Team], rotations: dict[str, Rotation]) -> No
             ServiceDependency.objects.get_or_create(
                 service=services[slug], depends_on=services[upstream]
             )
+
+
+AUDIENCE_MEMBERS = {
+    "leadership": ["Lena Ortiz", "Priya Raman", "Hannah Cho"],
+    "cross-functional": ["Marco Silva", "Sam Okafor", "Grace Kim", "Yuki Tanaka"],
+}
+
+
+def _seed_audiences(people: dict[str, Person]) -> None:
+    for slug, names in AUDIENCE_MEMBERS.items():
+        audience = AudienceGroup.objects.filter(slug=slug).first()
+        if audience is not None:
+            audience.members.add(*(people[name] for name in names))
+
+
+# title, severity, services, minutes to ack / triage / decision / resolve, days ago
+PAST_INCIDENTS = [
+    ("Stripe webhooks rejected by Make scenario", "sev1", ["payment-reconciliation"],
+     4, 12, 35, 95, 3),
+    ("Airtable API rate limits slow onboarding", "sev2", ["customer-records", "onboarding-flow"],
+     8, 25, 70, 180, 9),
+    ("Partner portal login loop after Bubble release", "sev2", ["partner-portal"],
+     12, 40, 90, 240, 17),
+    ("KPI digest sent twice", "sev4", ["kpi-digest"], 45, 90, None, 300, 26),
+    ("DocuSign envelopes stuck in Power Automate", "sev3", ["contract-signing"],
+     20, 60, 150, 600, 41),
+]
+OPEN_INCIDENT = "Identity checks timing out for new sign-ups"
+
+
+def _seed_incidents(people: dict[str, Person]) -> None:
+    """A few resolved incidents with realistic milestones, and one open, acknowledged one.
+
+    Written directly rather than through the workflows: the workflows would page real
+    addresses and start clocks for events that happened weeks ago.
+    """
+    from .models import Incident, IncidentRole, TimelineEvent
+
+    if Incident.objects.filter(title=OPEN_INCIDENT).exists():
+        return
+    now = timezone.now()
+    commander, responder = people["Cole Mensah"], people["Rita Novak"]
+    for title, severity, slugs, ack, triage, decision, resolve, days in PAST_INCIDENTS:
+        start = now - timedelta(days=days)
+
+        def at(minutes, start=start):
+            return None if minutes is None else start + timedelta(minutes=minutes)
+
+        incident = Incident.objects.create(
+            title=title, severity=severity, status="closed", declared_at=start,
+            acknowledged_at=at(ack), triaged_at=at(triage), first_decision_at=at(decision),
+            mitigated_at=at(resolve - 10), resolved_at=at(resolve), closed_at=at(resolve + 60),
+            updated_at=at(resolve + 60), escalation_level=2 if severity == "sev1" else 1,
+        )
+        incident.services.set(Service.objects.filter(slug__in=slugs))
+        IncidentRole.objects.create(incident=incident, kind="commander", holder=commander,
+                                    assigned_at=at(ack))
+        for minutes, kind, text in [
+            (0, "declared", f"{severity.upper()} declared: {title}."),
+            (ack, "acknowledged", "Acknowledged."),
+            (triage, "status_change", "Status: Triage → Investigating."),
+            (resolve, "status_change", "Status: Monitoring → Resolved."),
+        ]:
+            TimelineEvent.objects.create(
+                incident=incident, kind=kind, at=at(minutes), actor_name=commander.name, text=text
+            )
+    start = now - timedelta(minutes=22)
+    incident = Incident.objects.create(
+        title=OPEN_INCIDENT, severity="sev2", status="investigating", declared_at=start,
+        acknowledged_at=start + timedelta(minutes=3), triaged_at=start + timedelta(minutes=9),
+        summary="Twilio Verify calls from the n8n workflow time out for about a third of "
+        "new sign-ups; customers see a spinner at the verification step.",
+        updated_at=now,
+    )
+    incident.services.set(Service.objects.filter(slug="identity-verification"))
+    IncidentRole.objects.create(incident=incident, kind="commander", holder=commander)
+    IncidentRole.objects.create(incident=incident, kind="technical_lead", holder=responder)
+    for minutes, kind, text, who in [
+        (0, "declared", f"SEV2 declared: {OPEN_INCIDENT}.", commander),
+        (3, "acknowledged", "Acknowledged.", responder),
+        (4, "role_change", f"{commander.name} is now Incident commander.", commander),
+        (5, "role_change", f"{responder.name} is now Technical lead (no-code).", commander),
+        (9, "status_change", "Status: Triage → Investigating.", commander),
+        (15, "note", "Twilio status page shows elevated latency in eu-west.", responder),
+    ]:
+        TimelineEvent.objects.create(
+            incident=incident, kind=kind, at=start + timedelta(minutes=minutes),
+            actor_name=who.name, text=text,
+        )

@@ -21,7 +21,6 @@ from ..models import (
     Urgency,
 )
 from ..notifications import outbox, render
-from ..notifications.ack import ack_url
 from ..services import timeline
 from ..timers import cancel, register, schedule
 from . import policy as policies
@@ -171,7 +170,10 @@ def _page_people(incident, people, urgency, reason, cause, now, timer) -> list[P
     """Queue notifications for each person; returns those with at least one usable method."""
     reached = []
     for person in people:
-        message = page_message(incident, person, urgency, cause)
+        message = render.page_message(
+            incident=incident, person=person, urgency=urgency, cause=cause, reason=reason,
+            timer=timer,
+        )
         rows = outbox.notify_person(
             person=person, urgency=urgency, reason=reason, cause=cause, message=message,
             now=now, incident=incident, timer=timer, render=render.shape,
@@ -182,20 +184,9 @@ def _page_people(incident, people, urgency, reason, cause, now, timer) -> list[P
 
 
 def page_message(incident: Incident, person: Person, urgency: str, cause: str) -> outbox.Message:
-    services = ", ".join(incident.services.values_list("name", flat=True)) or "no service named"
-    subject = (
-        f"{render.prefix(urgency, incident.is_drill)}{incident.get_severity_display()} "
-        f"{incident.reference}: {incident.title}"
-    )
-    lines = [
-        f"{incident.get_severity_display()} · {incident.get_status_display()} · {services}",
-        incident.summary or "",
-        f"Incident page: {_absolute(incident.get_absolute_url())}",
-    ]
-    if urgency == Urgency.URGENT:
-        lines.append("Acknowledge:")
-        lines.append(ack_url(incident_id=incident.pk, person_id=person.pk, cause=cause))
-    return outbox.Message(subject=subject, body="\n".join(line for line in lines if line))
+    """An escalation page for ``person``; the wording per reason and channel lives in the
+    templates that ``notifications.render`` uses."""
+    return render.page_message(incident=incident, person=person, urgency=urgency, cause=cause)
 
 
 @register(TARGET)
@@ -278,9 +269,3 @@ def _unique(people) -> list[Person]:
 
 def _names(people) -> str:
     return ", ".join(p.name for p in people)
-
-
-def _absolute(path: str) -> str:
-    from django.conf import settings
-
-    return settings.PORTAL_BASE_URL + path

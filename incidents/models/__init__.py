@@ -1,3 +1,4 @@
+from .alerts import Alert, Integration, IntegrationEvent
 from .authority import DecisionAuthority
 from .catalog import Connector, ResponseTarget, Service, ServiceDependency, Team
 from .choices import Platform, ServiceStatus, Severity, Tier, Urgency
@@ -28,6 +29,7 @@ from .timers import Timer
 __all__ = [
     "OPEN_STATUSES",
     "STANDARD_ROLES",
+    "Alert",
     "AudienceGroup",
     "BreachRule",
     "Connector",
@@ -40,6 +42,8 @@ __all__ = [
     "IncidentRole",
     "IncidentRoleKind",
     "IncidentStatus",
+    "Integration",
+    "IntegrationEvent",
     "LayerParticipant",
     "Notification",
     "NotificationRule",

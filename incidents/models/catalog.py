@@ -34,6 +34,10 @@ class Connector(models.Model):
     vendor = models.CharField(max_length=100)
     platform = models.CharField(max_length=20, choices=Platform.choices)
     description = models.TextField(blank=True)
+    failing_since = models.DateTimeField(
+        null=True, blank=True, help_text="Set while the connector is reported failing."
+    )
+    failure_note = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["name"]

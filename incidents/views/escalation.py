@@ -1,0 +1,125 @@
+"""Escalation pages: the policy matrix, and an incident's plan with manual paging."""
+
+from django.contrib import messages
+from django.db import transaction
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from portal import roles
+from portal.roles import role_required
+
+from ..escalation import engine
+from ..escalation.plan import TARGET_LABELS, ran_steps, upcoming_steps
+from ..escalation.targets import resolve
+from ..models import (
+    EscalationPolicy,
+    Incident,
+    Person,
+    Rotation,
+    Severity,
+    Team,
+    Tier,
+)
+from ..services import NotAllowed
+from ..services.authority import require_operator
+
+READERS = (roles.LEADERSHIP, *roles.OPERATORS, roles.ROSTER_ADMINS)
+
+
+@role_required(*READERS)
+def escalation_matrix(request):
+    """Every tier × severity cell with its policy's steps."""
+    policies = EscalationPolicy.objects.prefetch_related(
+        "steps__targets__rotation", "steps__targets__person", "steps__targets__team",
+        "steps__targets__audience",
+    ).select_related("fallback_rotation", "fallback_person")
+    by_cell = {(p.tier, p.severity): p for p in policies}
+    rows = [
+        {
+            "tier": tier,
+            "cells": [
+                {"severity": sev, "policy": by_cell.get((tier, sev.value))} for sev in Severity
+            ],
+        }
+        for tier in Tier
+    ]
+    return render(
+        request,
+        "incidents/escalation_matrix.html",
+        {"rows": rows, "severities": list(Severity), "target_labels": TARGET_LABELS},
+    )
+
+
+@role_required(roles.LEADERSHIP, *roles.OPERATORS)
+@require_http_methods(["GET", "POST"])
+def escalation_plan(request, number: int):
+    incident = get_object_or_404(Incident, pk=number)
+    if request.method == "POST":
+        return _plan_action(request, incident)
+    now = timezone.now()
+    return render(
+        request,
+        "incidents/escalation_plan.html",
+        {
+            "incident": incident,
+            "ran": ran_steps(incident),
+            "upcoming": upcoming_steps(incident, now),
+            "can_act": roles.has_role(request.user, *roles.OPERATORS) and incident.is_open,
+            "page_choices": [
+                {"kind": "person", "label": "A person", "options": Person.objects.all()},
+                {"kind": "team", "label": "Every member of a team", "options": Team.objects.all()},
+                {
+                    "kind": "rotation",
+                    "label": "Whoever is on call for a rotation",
+                    "options": Rotation.objects.all(),
+                },
+            ],
+        },
+    )
+
+
+def _page_targets(request, incident: Incident):
+    """The people a manual page form names, or None with a message when it names nobody."""
+    kind, value = request.POST.get("target_kind", ""), request.POST.get("target", "")
+    if not value.isdigit():
+        return None
+    spec = {"kind": kind, kind: int(value)}
+    if kind not in ("person", "team", "rotation"):
+        return None
+    return resolve(spec, incident, timezone.now())
+
+
+def _plan_action(request, incident: Incident):
+    action = request.POST.get("action", "")
+    try:
+        require_operator(request.user)
+        if not incident.is_open:
+            messages.error(request, "This incident is no longer open: nothing to escalate.")
+        elif action == "page":
+            people = _page_targets(request, incident)
+            if people is None:
+                messages.error(request, "Choose a person, a team or a rotation to page.")
+            elif not people:
+                messages.error(request, "That choice reaches nobody right now (a rotation gap?).")
+            else:
+                with transaction.atomic():
+                    reached = engine.page_now(incident, people, by=request.user)
+                names = ", ".join(p.name for p in reached) or "nobody with a usable method"
+                messages.success(request, f"Paged {names}.")
+        elif action == "escalate_now":
+            with transaction.atomic():
+                ran = engine.escalate_now(incident, by=request.user)
+            if ran:
+                messages.success(request, "The next escalation step ran.")
+            else:
+                messages.error(request, "No escalation step is pending (acknowledged, or done).")
+        elif action == "reapply":
+            with transaction.atomic():
+                engine.escalation_replan(incident)
+            messages.success(request, "The current policy was re-applied from its first step.")
+        else:
+            messages.error(request, "Unknown action.")
+    except NotAllowed as refusal:
+        messages.error(request, str(refusal))
+    return redirect("incidents:escalation_plan", number=incident.pk)
