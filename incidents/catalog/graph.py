@@ -94,10 +94,17 @@ def affected_by(edges: Edges, failed: Iterable[int]) -> Paths:
 # --- Loaders: a fixed number of queries, whatever the size of the catalog ---------------------
 
 
-def dependency_edges() -> Edges:
-    """Every service → the services it depends on, in one query."""
+def dependency_edges(ignoring: int | None = None) -> Edges:
+    """Every service → the services it depends on, in one query.
+
+    ``ignoring`` leaves out one ServiceDependency row: the one being edited, whose stored
+    version must not count against its new one.
+    """
+    rows = ServiceDependency.objects.all()
+    if ignoring is not None:
+        rows = rows.exclude(pk=ignoring)
     edges: Edges = {}
-    for src, dst in ServiceDependency.objects.values_list("service_id", "depends_on_id"):
+    for src, dst in rows.values_list("service_id", "depends_on_id"):
         edges.setdefault(src, set()).add(dst)
     return edges
 
@@ -130,9 +137,11 @@ def services_depending_on_connector(connector: Connector | int) -> set[int]:
     return set(affected_by(dependency_edges(), users))
 
 
-def dependency_cycle(service_id: int, depends_on_id: int) -> list[str] | None:
+def dependency_cycle(
+    service_id: int, depends_on_id: int, ignoring: int | None = None
+) -> list[str] | None:
     """Names along the cycle that ``service → depends_on`` would create, or None."""
-    cycle = find_cycle(dependency_edges(), service_id, depends_on_id)
+    cycle = find_cycle(dependency_edges(ignoring), service_id, depends_on_id)
     if cycle is None:
         return None
     names = dict(Service.objects.filter(pk__in=cycle).values_list("pk", "name"))

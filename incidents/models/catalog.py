@@ -116,7 +116,8 @@ class ServiceDependency(models.Model):
         from ..catalog.graph import dependency_cycle
 
         if self.service_id and self.depends_on_id:
-            cycle = dependency_cycle(self.service_id, self.depends_on_id)
+            # Ignoring this row itself: turning an existing edge around is not a cycle.
+            cycle = dependency_cycle(self.service_id, self.depends_on_id, ignoring=self.pk)
             if cycle:
                 raise ValidationError(
                     "This dependency would create a cycle: " + " → ".join(cycle) + "."
