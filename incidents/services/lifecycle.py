@@ -3,6 +3,7 @@
 from django.db import transaction
 from django.utils import timezone
 
+from .. import hooks
 from ..escalation import engine as escalation
 from ..models import DecisionAuthority, Incident, IncidentStatus, Severity, TimelineEvent
 from . import timeline
@@ -66,6 +67,7 @@ def incident_declare(
         services=[s.pk for s in services],
     )
     escalation.escalation_start(incident, at)
+    hooks.run(hooks.on_declared, incident=incident, now=at)
     return incident
 
 
