@@ -180,6 +180,8 @@ def seed() -> None:
     _seed_services(teams, rotations)
     _seed_audiences(people)
     _seed_incidents(people)
+    _seed_communications()
+    _seed_integrations()
     for seeder in _seeders:
         seeder()
 
@@ -438,3 +440,43 @@ def _seed_incidents(people: dict[str, Person]) -> None:
             incident=incident, kind=kind, at=start + timedelta(minutes=minutes),
             actor_name=who.name, text=text,
         )
+
+
+# One integration of each kind on a tier-1 service, with fixed keys so the README and
+# `make run` can show a command that works as it is. key -> (name, kind)
+DEMO_INTEGRATIONS = {
+    "demo-pagerduty-key": ("Onboarding monitors (PagerDuty format)", "pagerduty"),
+    "demo-alertmanager-key": ("Prometheus Alertmanager", "alertmanager"),
+    "demo-grafana-key": ("Grafana alerting", "grafana"),
+    "demo-webhook-key": ("Zapier and n8n error hooks", "webhook"),
+}
+DEMO_INTEGRATION_SERVICE = "onboarding-flow"
+
+
+def _seed_integrations() -> None:
+    from .models import Integration
+
+    service = Service.objects.get(slug=DEMO_INTEGRATION_SERVICE)
+    for key, (name, kind) in DEMO_INTEGRATIONS.items():
+        Integration.objects.update_or_create(
+            key=key,
+            defaults={
+                "name": name,
+                "service": service,
+                "kind": kind,
+                "enabled": True,
+                "default_severity": "sev2",
+                "severity_mapping": {
+                    "critical": "sev1", "error": "sev2", "warning": "sev3", "info": "sev4",
+                },
+                "auto_declare": Integration.AutoDeclare.FIRST_ALERT,
+                "signature_secret": "",
+            },
+        )
+
+
+def _seed_communications() -> None:
+    """Glossary, prepared statements, followers, public updates and a maintenance window."""
+    from .comms import demo as comms_demo
+
+    comms_demo.seed()

@@ -24,6 +24,15 @@ ROSTER_MODELS = [
     "escalationstep",
     "steptarget",
     "breachrule",
+    "messagetemplate",
+    "glossaryterm",
+    "preparedstatement",
+    "servicesubscription",
+    "statussubscriber",
+    "maintenancewindow",
+    "servicestatusrule",
+    "statusupdate",
+    "huddle",
 ]
 
 

@@ -27,6 +27,7 @@ NAVIGATION = (
     NavEntry("Services", "incidents:service_list", None),
     NavEntry("On call", "incidents:oncall", None),
     NavEntry("Playbooks", "playbooks:playbook_list", None),
+    NavEntry("Drills", "playbooks:drill_list", (roles.LEADERSHIP, *roles.OPERATORS)),
     NavEntry("Reviews", "reviews:review_list", None),
     NavEntry("Status", "incidents:status_page", None),
     NavEntry("Admin", "admin:index", (roles.ROSTER_ADMINS,)),

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 
 from ..clocks import TargetBook
+from ..comms.maintenance import paging_held
 from ..models import (
     BreachRule,
     Incident,
@@ -65,22 +66,38 @@ def _schedule_step(incident: Incident, plan: dict, round_: int, step: int, after
 
 
 def _plan_targets(incident: Incident, now: datetime) -> None:
+    """(Re)plan the triage and first-decision clocks that are neither met nor already
+    breached, and the next update. A target breaches once: its fired timer is the record."""
     cancel(incident=incident, kinds=[TARGET])
-    wanted = TargetBook().for_incident(
-        incident.severity, incident.services.values_list("pk", flat=True)
+    wanted = _targets(incident)
+    breached = set(
+        Timer.objects.filter(incident=incident, kind=TARGET, state=Timer.State.FIRED)
+        .exclude(reference__target="update")
+        .values_list("reference__target", flat=True)
     )
     start = incident.declared_at
     met = {"triage": incident.triaged_at, "decision": incident.first_decision_at}
     for name in ("triage", "decision"):
         minutes = getattr(wanted, name)
-        if minutes is not None and met[name] is None:
+        if minutes is not None and met[name] is None and name not in breached:
             schedule(
                 kind=TARGET, due_at=start + timedelta(minutes=minutes), incident=incident,
                 target=name,
             )
+    since = incident.last_update_at or start
+    _plan_update(incident, wanted, max(since, now - timedelta(minutes=wanted.update or 0)))
+
+
+def _targets(incident: Incident):
+    return TargetBook().for_incident(
+        incident.severity, incident.services.values_list("pk", flat=True)
+    )
+
+
+def _plan_update(incident: Incident, wanted, since: datetime) -> None:
+    """The next update is due one cadence after ``since`` (the last update, or a miss)."""
     if wanted.update is not None:
-        since = incident.last_update_at or start
-        due = max(since + timedelta(minutes=wanted.update), now)
+        due = since + timedelta(minutes=wanted.update)
         schedule(kind=TARGET, due_at=due, incident=incident, target="update")
 
 
@@ -119,7 +136,7 @@ def target_met(incident: Incident, target: str, now: datetime | None = None) -> 
     """A response target was met (left triage, first decision, an update published)."""
     cancel(incident=incident, kinds=[TARGET], target=target)
     if target == "update":
-        _plan_targets(incident, now or timezone.now())
+        _plan_update(incident, _targets(incident), now or timezone.now())
 
 
 # --- firing ---------------------------------------------------------------------------------
@@ -133,6 +150,8 @@ def fire_step(timer: Timer, now: datetime) -> None:
     plan = incident.escalation_snapshot
     round_, step = timer.reference["round"], timer.reference["step"]
     if not plan.get("steps") or step >= len(plan["steps"]):
+        return
+    if paging_held(incident, timer, now):  # maintenance: planned again for the window's end
         return
     _page_step(incident, plan, round_, step, now, cause=f"timer:{timer.pk}", timer=timer)
     following = policies.next_position(plan, round_, step)
@@ -220,7 +239,8 @@ def fire_target(timer: Timer, now: datetime) -> None:
                 at=now, people=[p.pk for p in reached],
             )
     if target == "update":
-        _plan_targets(incident, now)
+        # Keep nagging once per cadence; never re-plan the other (already fired) clocks.
+        _plan_update(incident, _targets(incident), now)
 
 
 def escalate_now(incident: Incident, *, by=None, now: datetime | None = None) -> bool:

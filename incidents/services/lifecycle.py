@@ -4,6 +4,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .. import hooks
+from ..comms import follow as comms
 from ..escalation import engine as escalation
 from ..models import DecisionAuthority, Incident, IncidentStatus, Severity, TimelineEvent
 from . import timeline
@@ -67,6 +68,7 @@ def incident_declare(
         services=[s.pk for s in services],
     )
     escalation.escalation_start(incident, at)
+    comms.incident_declared(incident, by=declared_by, at=at)
     hooks.run(hooks.on_declared, incident=incident, now=at)
     return incident
 
@@ -109,9 +111,21 @@ def incident_unacknowledge(*, incident: Incident, by, reason: str = "") -> None:
 
 
 @transaction.atomic
-def incident_set_status(*, incident: Incident, status: str, by, note: str = "", at=None) -> None:
-    """Move the incident along the lifecycle, stamping the milestone it reaches."""
-    require_operator(by)
+def incident_set_status(
+    *, incident: Incident, status: str, by, note: str = "", at=None, system: bool = False,
+    name: str | None = None,
+) -> None:
+    """Move the incident along the lifecycle, stamping the milestone it reaches.
+
+    ``system=True`` is the portal's own automation (an alert integration resolving the
+    incident its alerts opened): no user acts (``by`` must be None), so no role applies;
+    ``name`` says what acted. The portal's automation never closes an incident.
+    """
+    if system:
+        if by is not None:
+            raise ValueError("A system status change has no user.")
+    else:
+        require_operator(by)
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
     current, target = Status(incident.status), Status(status)
     if target not in TRANSITIONS[current]:
@@ -121,6 +135,8 @@ def incident_set_status(*, incident: Incident, status: str, by, note: str = "", 
             f"From {current.label} it can go to: {allowed}."
         )
     if target == Status.CLOSED:
+        if system:
+            raise NotAllowed("Only a person may close an incident.")
         require(by, Action.CLOSE, incident.severity, incident)
     at = at or timezone.now()
     fields = {"status": target}
@@ -144,8 +160,10 @@ def incident_set_status(*, incident: Incident, status: str, by, note: str = "", 
         f"{text} {note}".strip(),
         by=by,
         at=at,
+        name=name,
         **{"from": current.value, "to": target.value},
     )
+    comms.incident_status_changed(incident, status=target, by=by, at=at)
 
 
 @transaction.atomic
@@ -167,6 +185,7 @@ def incident_reopen(*, incident: Incident, by, reason: str) -> None:
     )
     incident.refresh_from_db()
     escalation.escalation_restart(incident)
+    comms.incident_changed(incident, by=by, at=timezone.now())
 
 
 @transaction.atomic
@@ -190,6 +209,7 @@ def incident_change_severity(*, incident: Incident, severity: str, by, reason: s
     )
     incident.severity = severity
     escalation.escalation_replan(incident)
+    comms.incident_changed(incident, by=by, at=timezone.now())
 
 
 @transaction.atomic
@@ -205,6 +225,9 @@ def incident_set_services(*, incident: Incident, services, by) -> None:
         by=by,
         services=[s.pk for s in services],
     )
+    if incident.is_open:
+        escalation.escalation_replan(incident)  # a new tier may mean another policy
+        comms.incident_changed(incident, by=by, at=timezone.now())
 
 
 __all__ = [

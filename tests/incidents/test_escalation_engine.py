@@ -5,7 +5,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 
-from incidents.models import AudienceGroup, Notification, Timer, TimelineEvent
+from incidents.models import (
+    AudienceGroup,
+    Notification,
+    NotificationRule,
+    Timer,
+    TimelineEvent,
+)
 from incidents.services import (
     decision_record,
     incident_acknowledge,
@@ -37,6 +43,9 @@ def org(db):
     make_reachable(leader)
     wide = make_person("Wren Wide")
     make_reachable(wide)
+    NotificationRule.objects.create(  # leadership is told of breaches as routine news
+        person=leader, urgency="routine", contact_method=leader.contact_methods.get()
+    )
     AudienceGroup.objects.get(slug="leadership").members.add(leader)
     AudienceGroup.objects.get(slug="cross-functional").members.add(wide)
     rotation = make_rotation("Payments on-call", people=[oncall], team=team)
@@ -66,8 +75,11 @@ def declare(org, cast, severity="sev1"):
 
 
 def test_unacknowledged_sev1_on_tier1_runs_every_step_and_repeat_on_time(org, cast):
-    declare(org, cast)
+    incident = declare(org, cast)
     assert run(T0) == ["Olu Oncall"]
+    # Triaged in time, so the triage clock (15 min) adds no breach page to this scenario.
+    with time_machine.travel(T0 + timedelta(minutes=1), tick=False):
+        incident_set_status(incident=incident, status="investigating", by=cast["commander"])
     assert run(T0 + timedelta(minutes=4, seconds=59)) == []
     assert run(T0 + timedelta(minutes=5)) == ["Mia Manager"]
     assert run(T0 + timedelta(minutes=10)) == ["Lee Leader", "Wren Wide"]
@@ -91,6 +103,7 @@ def test_acknowledgement_between_steps_sends_nothing_more(org, cast):
     run(T0)
     with time_machine.travel(T0 + timedelta(minutes=2), tick=False):
         incident_acknowledge(incident=incident, by=cast["responder"])
+        incident_set_status(incident=incident, status="investigating", by=cast["commander"])
     for minute in range(3, 40):
         assert run(T0 + timedelta(minutes=minute)) == []
     assert Notification.objects.filter(reason="escalation").count() == 1

@@ -40,7 +40,7 @@ def test_the_plan_shows_what_ran_and_what_is_due_next(client_as, incident):
         sweep_due()
         page = client_as("leader").get(f"/incidents/{incident.pk}/escalation/").content.decode()
     assert "Escalation step 1 of 3, round 1: paged Olu Oncall." in page
-    assert "10:05:00" in page  # step 2 due five minutes after the first
+    assert "10:05:30" in page  # step 2 due five minutes after the first one ran
     assert "Page now" not in page  # leadership reads but does not act
 
 

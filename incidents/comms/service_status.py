@@ -1,0 +1,125 @@
+"""Public service status follows incidents.
+
+Declaring sets each affected public service to the status its severity maps to (admin:
+"Service status rules"), never lowering a worse one; resolving returns each to what is left:
+the worst mapping among the other open incidents on it, maintenance while a window runs,
+else operational. The communications lead may set a status by hand. Drills change nothing.
+Every change is a timeline event of the incident that caused it.
+"""
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from ..models import (
+    Incident,
+    MaintenanceWindow,
+    Service,
+    ServiceStatus,
+    ServiceStatusRule,
+    TimelineEvent,
+)
+from ..services import timeline
+from .authority import require_poster
+from .defaults import SEVERITY_STATUS
+
+Kind = TimelineEvent.Kind
+Status = ServiceStatus
+RANK = {
+    Status.OPERATIONAL: 0,
+    Status.MAINTENANCE: 1,
+    Status.DEGRADED: 2,
+    Status.PARTIAL_OUTAGE: 3,
+    Status.MAJOR_OUTAGE: 4,
+}
+
+
+class StatusRefused(ValueError):
+    """A status change that cannot be made; the message says why."""
+
+
+def worst(statuses) -> str:
+    return max(statuses, key=lambda s: RANK[Status(s)], default=Status.OPERATIONAL)
+
+
+def severity_statuses() -> dict[str, str]:
+    """severity → status, from the admin's rules with the built-in ones filling gaps."""
+    mapping = dict(SEVERITY_STATUS)
+    mapping.update(dict(ServiceStatusRule.objects.values_list("severity", "status")))
+    return mapping
+
+
+def status_from_incidents(service: Service, now: datetime, *, exclude=None) -> str:
+    """What ``service`` should show with no hand-set status: its open incidents' worst
+    mapping, maintenance while a window runs, else operational."""
+    mapping = severity_statuses()
+    incidents = Incident.objects.open().filter(services=service, is_drill=False)
+    if exclude is not None:
+        incidents = incidents.exclude(pk=exclude.pk)
+    statuses = [mapping.get(s, Status.OPERATIONAL) for s in incidents.values_list(
+        "severity", flat=True)]
+    in_window = MaintenanceWindow.objects.filter(
+        services=service, cancelled_at=None, starts_at__lte=now, ends_at__gt=now
+    ).exists()
+    if in_window:
+        statuses.append(Status.MAINTENANCE)
+    return worst(statuses)
+
+
+def _change(service: Service, status: str, *, incident: Incident, by, at, why: str) -> bool:
+    old = service.status
+    if old == status:
+        return False
+    Service.objects.filter(pk=service.pk).update(status=status)
+    service.status = status
+    timeline.record(
+        incident,
+        Kind.SERVICES_CHANGE,
+        f"Status of {service.name}: {Status(old).label} → {Status(status).label} ({why}).",
+        by=by,
+        at=at,
+        service=service.pk,
+        service_status={"from": old, "to": status},
+    )
+    return True
+
+
+def status_follow_declaration(incident: Incident, *, by=None, at=None, why: str = "") -> None:
+    """Raise each affected public service to the status the severity maps to."""
+    if incident.is_drill:
+        return
+    at = at or timezone.now()
+    target = severity_statuses().get(incident.severity, Status.OPERATIONAL)
+    if target == Status.OPERATIONAL:
+        return
+    why = why or f"{incident.get_severity_display()} declared"
+    for service in incident.services.filter(public=True).order_by("name"):
+        if RANK[Status(target)] > RANK[Status(service.status)]:
+            _change(service, target, incident=incident, by=by, at=at, why=why)
+
+
+def status_follow_resolution(incident: Incident, *, by=None, at=None) -> None:
+    """Return each affected public service to what remains without this incident."""
+    if incident.is_drill:
+        return
+    at = at or timezone.now()
+    for service in incident.services.filter(public=True).order_by("name"):
+        remaining = status_from_incidents(service, at, exclude=incident)
+        _change(service, remaining, incident=incident, by=by, at=at,
+                why=f"{incident.reference} resolved")
+
+
+@transaction.atomic
+def service_status_set(*, incident: Incident, service: Service, status: str, by, at=None) -> bool:
+    """The communications lead's override of an affected service's status."""
+    require_poster(by, incident)
+    if not incident.services.filter(pk=service.pk).exists():
+        raise StatusRefused(f"{service.name} is not affected by {incident.reference}.")
+    if status not in Status.values:
+        raise StatusRefused("Pick one of the listed statuses.")
+    if incident.is_drill:
+        raise StatusRefused("A drill does not change the status customers see.")
+    service = Service.objects.select_for_update().get(pk=service.pk)
+    return _change(service, status, incident=incident, by=by, at=at or timezone.now(),
+                   why="set by hand")
