@@ -58,7 +58,6 @@ INSTALLED_APPS = [
     "template_partials",
     "django_tables2",
     "django_filters",
-    "import_export",
     "simple_history",
 ]
 
@@ -206,6 +205,12 @@ CELERY_BEAT_SCHEDULE = {
         # A sweep that could not run within a few seconds is pointless: the next one does it.
         "options": {"expires": 5, "queue": "sweep"},
     },
+}
+# Slow, periodic work (on the "slow" queue): drafting reviews for resolved incidents.
+CELERY_BEAT_SCHEDULE["reviews-draft"] = {
+    "task": "reviews.tasks.draft_reviews",
+    "schedule": 60.0,
+    "options": {"expires": 55},
 }
 # Beyond this age of the last sweep, /healthz fails and pages show a red banner.
 SWEEP_STALE_AFTER_SECONDS = env.int("SWEEP_STALE_AFTER_SECONDS", default=30)
