@@ -165,6 +165,17 @@ EMAIL_BACKEND = env.str(
     else "django.core.mail.backends.console.EmailBackend",
 )
 
+# --- Notifications --------------------------------------------------------------------------
+# An Apprise SMS URL with {number} for the recipient, e.g.
+# "twilio://ACCOUNT_SID:AUTH_TOKEN@+15551234567/{number}". Unset: SMS fails with a clear error.
+SMS_APPRISE_URL_TEMPLATE = env.str("SMS_APPRISE_URL_TEMPLATE", default="")
+# Pages to one person within this many seconds go out as one message per channel.
+NOTIFICATION_BUNDLE_SECONDS = env.int("NOTIFICATION_BUNDLE_SECONDS", default=60)
+# A delivery asked for but not done after this long is asked for again (a lost broker message).
+NOTIFICATION_REQUEST_AGAIN_SECONDS = env.int("NOTIFICATION_REQUEST_AGAIN_SECONDS", default=60)
+# A row left "sending" this long (its worker was killed) goes back to the queue.
+NOTIFICATION_SENDING_STALE_SECONDS = env.int("NOTIFICATION_SENDING_STALE_SECONDS", default=180)
+
 # Contact methods must be https; plain http is allowed for 127.0.0.1 sinks outside production.
 CONTACT_ALLOW_LOOPBACK_HTTP = env.bool("CONTACT_ALLOW_LOOPBACK_HTTP", default=not PRODUCTION)
 

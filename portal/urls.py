@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from incidents.views import ack as ack_views
+
 from . import views
 
 urlpatterns = [
@@ -8,7 +10,10 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
+    path("ack/<str:token>/", ack_views.ack, name="ack"),
     path("", include("incidents.urls")),
+    path("", include("playbooks.urls")),
+    path("", include("reviews.urls")),
 ]
 
 handler404 = "portal.views.page_not_found"

@@ -14,6 +14,26 @@ from portal import roles
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = "/usr/bin/chromium"
+
+
+def pytest_collection_modifyitems(items):
+    """Transactional tests (browser, live server, real workers) flush the database after
+    each test, which would also wipe what the data migrations wrote (roles, response
+    targets, decision authority, escalation policies, message templates). Serialized
+    rollback restores it, so every test starts from the same migrated defaults."""
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if marker is None:
+            fixtures = getattr(item, "fixturenames", ())
+            if "transactional_db" in fixtures or "live_server" in fixtures:
+                item.add_marker(pytest.mark.django_db(transaction=True, serialized_rollback=True))
+            continue
+        if not marker.kwargs.get("transaction"):
+            continue
+        if "serialized_rollback" in marker.kwargs:
+            continue
+        kwargs = {**marker.kwargs, "serialized_rollback": True}
+        item.add_marker(pytest.mark.django_db(*marker.args, **kwargs), append=False)
 PASSWORD = "portal-test-pass"
 
 

@@ -1,72 +1,141 @@
-"""Delivering one outbox row: claim it, send it through its channel, record the result.
+"""Delivering outbox rows: claim them, send through their channel, record the result.
 
-A row is claimed with a compare-and-set (queued → sending), so however many times a
-delivery is requested, one worker sends it; a row already sent is never sent again.
+1. A row is claimed with a compare-and-set (queued → sending), so however many times a
+   delivery is requested, one worker sends it; a row already sent is never sent again.
+   A page that comes within a minute of the last message to the same method is held and
+   then goes out bundled with the others (``bundles``).
+2. The channel sends one message for the rows claimed; the result and Apprise's log lines
+   are kept on every row.
+3. A temporary failure puts the rows back in the queue with a later ``deliver_after``
+   (exponential backoff, no Celery countdown: the sweep's ``release_due`` asks again when
+   it is time). A permanent failure, or the last attempt, fails them for good: a permanent
+   one flags the contact method for the roster admins, and the ``on_final_failure`` hooks
+   run (the escalation moves on when every urgent method of a recipient has failed).
 """
 
 import logging
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from ..models import ContactMethod, Notification
-from .channels import DeliveryError, channel_for
+from . import bundles, render
+from .channels import DeliveryError, SendResult, channel_for
+from .failover import escalate_when_unreachable
 
 log = logging.getLogger(__name__)
 State = Notification.State
 MAX_ATTEMPTS = 5
 BACKOFF_SECONDS = (2, 8, 30, 120)  # before attempts 2, 3, 4, 5
+LOG_LIMIT = 10_000
 
 
 def deliver(notification_id: int, now: datetime | None = None) -> str:
     """Send the row if it is still queued and due. Returns its state afterwards."""
     now = now or timezone.now()
-    claimed = Notification.objects.filter(
-        pk=notification_id, state=State.QUEUED, deliver_after__lte=now
-    ).update(state=State.SENDING, attempts=F("attempts") + 1, enqueued_at=now)
-    notification = (
-        Notification.objects.select_related("contact_method", "recipient", "incident")
-        .filter(pk=notification_id)
-        .first()
-    )
-    if notification is None or not claimed:
-        return notification.state if notification else "missing"
+    row = Notification.objects.filter(pk=notification_id).first()
+    if row is None:
+        return "missing"
+    if row.state != State.QUEUED or row.deliver_after > now:
+        return row.state
+    bundling = bundles.bundles(row)
+    if bundling:
+        until = bundles.hold_until(row, now)
+        if until is not None and until > now and bundles.hold(row, until, now):
+            return State.QUEUED
+    rows = bundles.claim(row, now, with_companions=bundling)
+    states = _send(rows) if rows else {}
+    if notification_id in states:
+        return states[notification_id]
+    state = Notification.objects.filter(pk=notification_id).values_list("state", flat=True)
+    return state.first() or "missing"
+
+
+def _send(rows: list[Notification]) -> dict[int, str]:
+    """Send the claimed rows as one message; their states afterwards, by id."""
     try:
-        result = channel_for(notification.channel).send(notification)
+        outgoing = render.outgoing(rows)
+        result: SendResult = channel_for(rows[0].channel).send(outgoing)
     except DeliveryError as error:
-        return _failed(notification, error, timezone.now())
-    Notification.objects.filter(pk=notification.pk).update(
-        state=State.SENT, sent_at=timezone.now(), error="", delivery_log=result.log[:10_000]
-    )
-    return State.SENT
+        return _failed(rows, error, timezone.now())
+    except Exception as error:  # a bug or an unforeseen library error: retry, then fail
+        log.exception("notification %s: unexpected error while sending", rows[0].pk)
+        error = DeliveryError(f"Unexpected error: {type(error).__name__}: {error}")
+        return _failed(rows, error, timezone.now())
+    return _sent(rows, result, timezone.now())
 
 
-def _failed(notification: Notification, error: "DeliveryError", now: datetime) -> str:
-    log_text = (notification.delivery_log + f"\nattempt {notification.attempts}: {error}").strip()
-    if not error.permanent and notification.attempts < MAX_ATTEMPTS:
-        wait = BACKOFF_SECONDS[min(notification.attempts, len(BACKOFF_SECONDS)) - 1]
-        Notification.objects.filter(pk=notification.pk).update(
-            state=State.QUEUED,
-            deliver_after=now + timedelta(seconds=wait),
-            enqueued_at=None,
-            error=str(error),
-            delivery_log=log_text[-10_000:],
+def _sent(rows: list[Notification], result: SendResult, now: datetime) -> dict[int, str]:
+    bundled = len(rows) > 1
+    bundle_key = rows[0].bundle_key if bundled else ""
+    note = ""
+    if bundled:
+        references = ", ".join(row.incident.reference for row in rows if row.incident)
+        note = f" as one message with {len(rows) - 1} other(s) ({references})"
+    for row in rows:
+        entry = f"{_stamp(now)} attempt {row.attempts}: sent{note}\n{result.log}".strip()
+        Notification.objects.filter(pk=row.pk, state=State.SENDING).update(
+            state=State.SENT,
+            sent_at=now,
+            error="",
+            bundle_key=bundle_key,
+            delivery_log=_append(row.delivery_log, entry),
         )
-        return State.QUEUED
+    return {row.pk: State.SENT for row in rows}
+
+
+def _failed(rows: list[Notification], error: DeliveryError, now: datetime) -> dict[int, str]:
+    states = {row.pk: State.QUEUED for row in rows}
+    final = []
+    for row in rows:
+        if not error.permanent and row.attempts < MAX_ATTEMPTS:
+            wait = timedelta(seconds=BACKOFF_SECONDS[min(row.attempts, len(BACKOFF_SECONDS)) - 1])
+            retry_at = _stamp(now + wait)
+            entry = f"{_stamp(now)} attempt {row.attempts}: {error}; next try at {retry_at}"
+            Notification.objects.filter(pk=row.pk, state=State.SENDING).update(
+                state=State.QUEUED,
+                deliver_after=now + wait,
+                enqueued_at=None,
+                bundle_key="",
+                error=str(error),
+                delivery_log=_append(row.delivery_log, f"{entry}\n{error.log}".strip()),
+            )
+        else:
+            final.append(row)
+            states[row.pk] = State.FAILED
+    if not final:
+        return states
+    why = "permanent failure" if error.permanent else f"gave up after {MAX_ATTEMPTS} attempts"
     with transaction.atomic():
-        Notification.objects.filter(pk=notification.pk).update(
-            state=State.FAILED, failed_at=now, error=str(error), delivery_log=log_text[-10_000:]
-        )
-        if error.permanent:
+        for row in final:
+            entry = f"{_stamp(now)} attempt {row.attempts}: {error} ({why})\n{error.log}".strip()
+            Notification.objects.filter(pk=row.pk, state=State.SENDING).update(
+                state=State.FAILED,
+                failed_at=now,
+                bundle_key="",
+                error=str(error),
+                delivery_log=_append(row.delivery_log, entry),
+            )
+            row.state, row.failed_at, row.error = State.FAILED, now, str(error)
+        if error.permanent and error.flag_method:
             # Flag the address for the roster admins; it is skipped until someone fixes it.
-            ContactMethod.objects.filter(pk=notification.contact_method_id).update(
+            ContactMethod.objects.filter(pk=final[0].contact_method_id).update(
                 failure_reason=str(error)[:300], failed_at=now
             )
-        for hook in _failure_hooks:
-            hook(notification, now)
-    return State.FAILED
+        for row in final:
+            _run_hooks(row, now)
+    return states
+
+
+def _run_hooks(notification: Notification, now: datetime) -> None:
+    for hook in _failure_hooks:
+        try:
+            # A savepoint: a failing hook undoes its own writes, never the recorded failure.
+            with transaction.atomic():
+                hook(notification, now)
+        except Exception:
+            log.exception("notification %s: failure hook %r failed", notification.pk, hook)
 
 
 _failure_hooks = []
@@ -77,3 +146,14 @@ def on_final_failure(hook):
     engine moves on at once when every urgent method of a recipient has failed)."""
     _failure_hooks.append(hook)
     return hook
+
+
+on_final_failure(escalate_when_unreachable)
+
+
+def _stamp(moment: datetime) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _append(existing: str, entry: str) -> str:
+    return (existing + "\n" + entry).strip()[-LOG_LIMIT:]

@@ -3,28 +3,41 @@
 Rows are created in the transaction of whatever caused them (a fired timer, a published
 update) with an idempotency key of cause + recipient + contact method, so re-running the
 same cause writes nothing new. Delivery is requested with ``transaction.on_commit``; a
-request the broker loses is asked for again by ``release_stalled``.
+request the broker loses is asked for again by ``release_due``.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ..models import ContactMethod, Notification, NotificationRule, Person
 
 State = Notification.State
-RE_ENQUEUE_AFTER = timedelta(seconds=60)
-SENDING_STALE_AFTER = timedelta(minutes=3)
+# A delivery request the broker lost (a flushed or restarted Redis, a killed worker holding
+# it) is asked for again after this long; a row left ``sending`` by a killed worker goes back
+# to the queue after that long (longer than any channel's own timeout).
+RE_ENQUEUE_AFTER = timedelta(seconds=settings.NOTIFICATION_REQUEST_AGAIN_SECONDS)
+SENDING_STALE_AFTER = timedelta(
+    seconds=settings.NOTIFICATION_SENDING_STALE_SECONDS
+)
 
 
 @dataclass(frozen=True)
 class Message:
-    """What to tell a person; channels shape it (short for SMS, rich for email)."""
+    """What to tell a person; channels shape it (short for SMS, rich for email).
+
+    ``subject`` and ``body`` are the email wording. A message made by ``render`` also names
+    its ``template`` (the reason) and keeps the ``context`` it was rendered with, so that
+    ``render.shape`` can render the SMS and chat wording from the same facts.
+    """
 
     subject: str
     body: str
+    template: str = ""
+    context: dict | None = field(default=None, compare=False)
 
 
 def idempotency_key(cause: str, person_id: int, method_id: int) -> str:
@@ -53,29 +66,41 @@ def notify_person(
     for rule in usable_rules(person, urgency):
         method: ContactMethod = rule.contact_method
         shaped = render(message, method) if render else message
-        key = idempotency_key(cause, person.pk, method.pk)
-        try:
-            with transaction.atomic():
-                row = Notification.objects.create(
-                    incident=incident,
-                    reason=reason,
-                    cause=cause,
-                    timer=timer,
-                    recipient=person,
-                    contact_method=method,
-                    channel=method.kind,
-                    urgency=urgency,
-                    subject=shaped.subject[:300],
-                    body=shaped.body,
-                    idempotency_key=key,
-                    deliver_after=now + timedelta(minutes=rule.delay_minutes),
-                    queued_at=now,
-                )
-        except IntegrityError:
-            continue  # this cause already reached this person on this method
-        created.append(row)
+        row = queue_one(
+            person=person, method=method, urgency=urgency, reason=reason, cause=cause,
+            message=shaped, deliver_after=now + timedelta(minutes=rule.delay_minutes),
+            now=now, incident=incident, timer=timer,
+        )
+        if row is not None:
+            created.append(row)
     request_delivery([n for n in created if n.deliver_after <= now])
     return created
+
+
+def queue_one(
+    *, person: Person, method: ContactMethod, urgency: str, reason: str, cause: str,
+    message: Message, deliver_after: datetime, now: datetime, incident=None, timer=None,
+) -> Notification | None:
+    """Write one outbox row; None when this cause already reached ``method``."""
+    try:
+        with transaction.atomic():
+            return Notification.objects.create(
+                incident=incident,
+                reason=reason,
+                cause=cause,
+                timer=timer,
+                recipient=person,
+                contact_method=method,
+                channel=method.kind,
+                urgency=urgency,
+                subject=message.subject[:300],
+                body=message.body,
+                idempotency_key=idempotency_key(cause, person.pk, method.pk),
+                deliver_after=deliver_after,
+                queued_at=now,
+            )
+    except IntegrityError:
+        return None  # this cause already reached this person on this method
 
 
 def request_delivery(notifications) -> None:

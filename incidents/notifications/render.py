@@ -1,9 +1,59 @@
-"""Shaping a message for its channel: short for SMS, a clear prefix for urgent pages."""
+"""Messages from templates, per reason and per channel.
 
-from ..models import ContactMethod, Urgency
+Templates live in ``templates/incidents/notifications/`` and are named ``<name>-<part>``:
+
+- ``subject.txt``: the email subject, and the title in chat and webhooks;
+- ``body.txt``: plain text, the body recorded on the row and what webhooks receive;
+- ``body.html``: the email (Apprise adds the plain-text alternative, made from it);
+- ``sms.txt``: one short text, then the ack link alone on the last line (160 in all);
+- ``chat.txt``: Slack and Teams, a few compact lines.
+
+``<name>`` is the reason (``escalation``, ``manual_page``, ``breach``, ``drill``,
+``update``, ``reminder``, ``test``), falling back to its family (``page`` for the first
+four), so one reason's wording on one channel changes by adding one file. Several pages
+sent as one message (a storm) use ``bundle-<part>``.
+
+Urgent and routine messages differ everywhere a person looks: the subject prefix
+(``[URGENT]`` / ``[Update]``, and ``[DRILL]`` first for drills), the sender (see the email
+channel), the colours of the email and chat card, and the ack link (urgent only).
+"""
+
+import re
+
+from django.conf import settings
+from django.template.loader import select_template
+from django.urls import NoReverseMatch, reverse
+
+from ..models import ContactMethod, Notification, Urgency
+from .ack import ack_url
+from .channels import Outgoing
 from .outbox import Message
 
 SMS_LIMIT = 160
+Reason = Notification.Reason
+Kind = ContactMethod.Kind
+FAMILY = {
+    Reason.ESCALATION: "page",
+    Reason.MANUAL_PAGE: "page",
+    Reason.BREACH: "page",
+    Reason.DRILL: "page",
+    Reason.UPDATE: "update",
+    Reason.REMINDER: "reminder",
+    Reason.TEST: "test",
+}
+PART_FOR_KIND = {
+    Kind.EMAIL: "body.txt",
+    Kind.SMS: "sms.txt",
+    Kind.SLACK: "chat.txt",
+    Kind.TEAMS: "chat.txt",
+    Kind.WEBHOOK: "body.txt",
+}
+ACK_LINK = re.compile(r"\S*/ack/[A-Za-z0-9_:.\-]+/")
+# SMS is sent in the GSM alphabet when it can be: one character outside it halves the
+# length of a message. These stand-ins keep the usual punctuation inside it.
+GSM_STAND_INS = str.maketrans(
+    {"…": "...", "·": "-", "—": "-", "–": "-", "’": "'", "‘": "'", "“": '"', "”": '"', "→": ">"}
+)
 
 
 def prefix(urgency: str, is_drill: bool = False) -> str:
@@ -11,16 +61,257 @@ def prefix(urgency: str, is_drill: bool = False) -> str:
     return drill + ("[URGENT] " if urgency == Urgency.URGENT else "[Update] ")
 
 
+# --- building messages at queue time ---------------------------------------------------------
+
+
+def incident_context(
+    incident, person, *, urgency: str, reason: str, cause: str, timer=None, ack: str | None = None
+) -> dict:
+    """The facts every template of an incident message may use."""
+    urgent = urgency == Urgency.URGENT
+    if ack is None:
+        ack = ack_url(incident_id=incident.pk, person_id=person.pk, cause=cause) if urgent else ""
+    reference = getattr(timer, "reference", None) or {}
+    target = reference.get("target", "")
+    return {
+        "reason": reason,
+        "reason_label": Reason(reason).label,
+        "urgency": urgency,
+        "urgent": urgent,
+        "prefix": prefix(urgency, incident.is_drill),
+        "drill": incident.is_drill,
+        "person": person.name,
+        "incident": {
+            "reference": incident.reference,
+            "title": incident.title,
+            "severity": incident.get_severity_display(),
+            "severity_code": incident.severity,
+            "status": incident.get_status_display(),
+            "summary": incident.summary,
+            "url": absolute(incident.get_absolute_url()),
+        },
+        "services": list(incident.services.values_list("name", flat=True)),
+        "ack_url": ack,
+        "target": _target_label(target),
+        "step": _step_label(reference),
+        "portal_url": settings.PORTAL_BASE_URL,
+    }
+
+
+def page_message(
+    *, incident, person, urgency: str, cause: str, reason: str = Reason.ESCALATION, timer=None
+) -> Message:
+    """A page (escalation, manual, breach, drill) about ``incident`` for ``person``."""
+    context = incident_context(
+        incident, person, urgency=urgency, reason=reason, cause=cause, timer=timer
+    )
+    return message_for(reason, context)
+
+
+def message_for(reason: str, context: dict) -> Message:
+    """Subject and plain body for ``reason``; keeps the context for ``shape``."""
+    return Message(
+        subject=render_part(reason, "subject.txt", context),
+        body=render_part(reason, "body.txt", context),
+        template=reason,
+        context=context,
+    )
+
+
+def test_message(person, method) -> Message:
+    """The "send me a test notification" message for one contact method."""
+    return message_for(Reason.TEST, test_context(person, method))
+
+
+def test_context(person, method, urgency: str = Urgency.ROUTINE) -> dict:
+    return {
+        "reason": Reason.TEST,
+        "reason_label": Reason.TEST.label,
+        "urgency": urgency,
+        "urgent": urgency == Urgency.URGENT,
+        "prefix": "[Test] ",
+        "person": person.name,
+        "method": str(method),
+        "method_kind": method.get_kind_display(),
+        "portal_url": settings.PORTAL_BASE_URL,
+    }
+
+
 def shape(message: Message, method: ContactMethod) -> Message:
-    if method.kind == ContactMethod.Kind.SMS:
-        return Message(subject=message.subject, body=sms_text(message))
-    return message
+    """The message as ``method``'s channel carries it: short for SMS, compact for chat."""
+    if message.context is None:
+        if method.kind == Kind.SMS:
+            return Message(subject=message.subject, body=sms_text(message))
+        return message
+    part = PART_FOR_KIND.get(method.kind, "body.txt")
+    if part == "body.txt":
+        return message
+    return Message(
+        subject=message.subject,
+        body=render_part(message.template, part, message.context),
+        template=message.template,
+        context=message.context,
+    )
+
+
+def render_part(name: str, part: str, context: dict) -> str:
+    template = select_template(template_names(name, part))
+    text = template.render(context)
+    if part == "subject.txt":
+        return " ".join(text.split())
+    if part == "sms.txt":
+        return fit_sms(text)
+    if part.endswith(".txt"):
+        return _tidy(text)
+    return text
+
+
+def template_names(name: str, part: str) -> list[str]:
+    names = [f"incidents/notifications/{name}-{part}"]
+    family = FAMILY.get(name)
+    if family and family != name:
+        names.append(f"incidents/notifications/{family}-{part}")
+    return names
+
+
+def fit_sms(text: str) -> str:
+    """One line of text, then the link if the last line is one, in 160 characters at most.
+
+    The link is never cut: the text gives way, ending in "..." when shortened.
+    """
+    lines = [" ".join(line.split()) for line in text.translate(GSM_STAND_INS).splitlines()]
+    lines = [line for line in lines if line]
+    link = lines.pop() if lines and lines[-1].startswith("http") else ""
+    words = " ".join(lines)
+    room = SMS_LIMIT - len(link) - (1 if link and words else 0)
+    if len(words) > room:
+        words = words[: max(room - 3, 0)].rstrip() + "..." if room >= 3 else ""
+    return f"{words} {link}".strip() if link else words[:SMS_LIMIT]
 
 
 def sms_text(message: Message) -> str:
-    """The subject and the last line (the ack link) within 160 characters."""
+    """A message not made from templates: its subject, and its last line if a link."""
     lines = message.body.strip().splitlines()
     link = lines[-1] if lines and lines[-1].startswith("http") else ""
-    room = SMS_LIMIT - len(link) - (1 if link else 0)
-    text = message.subject if len(message.subject) <= room else message.subject[: room - 1] + "…"
-    return f"{text} {link}".strip()
+    return fit_sms(f"{message.subject}\n{link}")
+
+
+def absolute(path: str) -> str:
+    return settings.PORTAL_BASE_URL + path
+
+
+def ack_link_in(text: str) -> str:
+    """The ack link a rendered body carries, or ""."""
+    match = ACK_LINK.search(text or "")
+    return match.group(0) if match else ""
+
+
+# --- what leaves at send time ---------------------------------------------------------------
+
+
+def outgoing(rows: list[Notification]) -> Outgoing:
+    """The one message that carries ``rows`` (one row, or a bundle of pages to one method)."""
+    first = rows[0]
+    method = first.contact_method
+    if len(rows) == 1:
+        subject, text = first.subject, first.body
+        html = _email_html(first) if method.kind == Kind.EMAIL else ""
+    else:
+        subject, text, html = _bundle(rows, method.kind)
+    return Outgoing(
+        kind=method.kind,
+        address=method.address,
+        urgency=first.urgency,
+        subject=subject,
+        text=text,
+        html=html,
+        fields=_fields(rows),
+    )
+
+
+def row_context(row: Notification) -> dict:
+    """The template context of a stored row, with the ack link it was rendered with."""
+    if row.reason == Reason.TEST or row.incident is None:
+        return test_context(row.recipient, row.contact_method, row.urgency)
+    return incident_context(
+        row.incident, row.recipient, urgency=row.urgency, reason=row.reason, cause=row.cause,
+        timer=row.timer, ack=ack_link_in(row.body),
+    )
+
+
+def _email_html(row: Notification) -> str:
+    if row.incident is None and row.reason != Reason.TEST:
+        # Messages about no incident (review reminders, playbook reviews) carry their own
+        # text, written by whoever queued them: send that, not an incident template.
+        return ""
+    context = row_context(row)
+    if row.reason in (Reason.UPDATE, Reason.REMINDER):
+        context["text"] = row.body  # the update or reminder itself, as queued
+    return render_part(row.reason, "body.html", context)
+
+
+def _bundle(rows: list[Notification], kind: str) -> tuple[str, str, str]:
+    first = rows[0]
+    items = [row_context(row) for row in rows]
+    drill = all(item.get("drill") for item in items)
+    context = {
+        "items": items,
+        "count": len(items),
+        "urgency": first.urgency,
+        "urgent": first.urgency == Urgency.URGENT,
+        "prefix": prefix(first.urgency, drill),
+        "drill": drill,
+        "person": first.recipient.name,
+        "references": ", ".join(dict.fromkeys(i["incident"]["reference"] for i in items)),
+        "board_url": absolute(_board_path()),
+        "portal_url": settings.PORTAL_BASE_URL,
+    }
+    subject = render_part("bundle", "subject.txt", context)
+    part = PART_FOR_KIND.get(kind, "body.txt")
+    text = render_part("bundle", part, context)
+    html = render_part("bundle", "body.html", context) if kind == Kind.EMAIL else ""
+    return subject, text, html
+
+
+def _fields(rows: list[Notification]) -> dict:
+    first = rows[0]
+    fields = {
+        "urgency": first.urgency,
+        "reason": first.reason,
+        "notification": ",".join(str(row.pk) for row in rows),
+    }
+    incidents = [row.incident for row in rows if row.incident is not None]
+    if incidents:
+        fields["incident"] = ",".join(dict.fromkeys(i.reference for i in incidents))
+        fields["severity"] = ",".join(dict.fromkeys(i.get_severity_display() for i in incidents))
+        fields["drill"] = "yes" if all(i.is_drill for i in incidents) else "no"
+    links = [ack_link_in(row.body) for row in rows]
+    if any(links):
+        fields["ack_url"] = " ".join(link for link in links if link)
+    if len(rows) > 1:
+        fields["bundled"] = str(len(rows))
+    return fields
+
+
+def _board_path() -> str:
+    try:
+        return reverse("incidents:board")
+    except NoReverseMatch:  # the board is another part's page
+        return "/"
+
+
+def _target_label(target: str) -> str:
+    from ..models import BreachRule
+
+    return dict(BreachRule.Target.choices).get(target, "").lower()
+
+
+def _step_label(reference: dict) -> str:
+    if "step" not in reference:
+        return ""
+    return f"step {reference['step'] + 1}, round {reference.get('round', 0) + 1}"
+
+
+def _tidy(text: str) -> str:
+    lines = [line.rstrip() for line in text.strip().splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines))

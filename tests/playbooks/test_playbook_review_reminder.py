@@ -124,12 +124,6 @@ def test_marking_reviewed_on_the_page_is_for_editors(client_as, playbook):
     assert not playbook.is_stale(T0 + timedelta(days=41))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="The email channel renders every message without an incident through the test "
-    "template, so a reminder's own text is lost (see the playbooks report).",
-)
 def test_the_reminder_email_carries_the_playbooks_own_text(playbook, settings):
     from incidents.notifications.delivery import deliver
     from tests.incidents.sinks import SmtpSink

@@ -1,16 +1,25 @@
-"""One small class per notification channel behind one interface: ``send(notification)``.
+"""One small class per notification channel behind one interface: ``send(outgoing)``.
 
 Each returns a ``SendResult`` with the log lines worth keeping, or raises ``DeliveryError``
-saying whether trying again could help (``permanent=False``: a timeout, a 5xx, a 429).
+saying whether trying again could help (``permanent=False``: a timeout, a 5xx, a 429) and
+whether the contact method's address is to blame (a bounced mailbox, a deleted webhook) or
+the deployment (SMS not configured, SMTP login refused): only the first flags the method.
+
+A channel receives an ``Outgoing`` message rather than a Notification row because one
+message may stand for several rows (a storm of pages bundled into one), and the email
+channel needs the HTML part, which is rendered at send time and not stored.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 class DeliveryError(Exception):
-    def __init__(self, message: str, *, permanent: bool = False):
+    def __init__(self, message: str, *, permanent: bool = False, flag_method: bool | None = None):
         super().__init__(message)
         self.permanent = permanent
+        # Permanent failures blame the address unless the channel says otherwise.
+        self.flag_method = permanent if flag_method is None else flag_method
+        self.log = ""
 
 
 @dataclass(frozen=True)
@@ -18,10 +27,24 @@ class SendResult:
     log: str = ""
 
 
+@dataclass(frozen=True)
+class Outgoing:
+    """One message to one contact method, as it leaves the portal."""
+
+    kind: str
+    address: str
+    urgency: str
+    subject: str
+    text: str
+    html: str = ""
+    # Machine-readable facts for webhook receivers (incident reference, severity, …).
+    fields: dict = field(default_factory=dict)
+
+
 class Channel:
     kind = ""
 
-    def send(self, notification) -> SendResult:
+    def send(self, outgoing: Outgoing) -> SendResult:
         raise NotImplementedError
 
 
@@ -38,3 +61,7 @@ def channel_for(kind: str) -> Channel:
         return _channels[kind]
     except KeyError:
         raise DeliveryError(f"No channel for “{kind}”.", permanent=True) from None
+
+
+# Importing the channel modules registers them; they need the names defined above.
+from . import email, slack, sms, teams, webhook  # noqa: E402, F401
