@@ -223,6 +223,18 @@ CELERY_BEAT_SCHEDULE["reviews-draft"] = {
     "schedule": 60.0,
     "options": {"expires": 55},
 }
+# --- Cache --------------------------------------------------------------------------------
+# Shared by every web process when Redis is there (rendered dashboard panels, intake rate
+# limits); the tests keep a private in-process cache so that no test sees another's entries.
+if REDIS_URL and not TESTING:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "portal",
+        }
+    }
+
 # Beyond this age of the last sweep, /healthz fails and pages show a red banner.
 SWEEP_STALE_AFTER_SECONDS = env.int("SWEEP_STALE_AFTER_SECONDS", default=30)
 

@@ -150,3 +150,13 @@ def screenshot(page, name: str) -> str:
     path = os.path.join(ARTIFACTS, f"{name}.png")
     page.screenshot(path=path, full_page=True)
     return path
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache (rendered panels, rate-limit counters)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
