@@ -21,6 +21,9 @@ run: install
 	@echo ""
 	@echo "  Incident Portal: http://127.0.0.1:$(PORT)/   (Ctrl-C stops web, worker and beat)"
 	@echo ""
+	@echo "  Raise a demo alert (Customer onboarding flow), once the portal is up:"
+	@echo "    curl -X POST http://127.0.0.1:$(PORT)/integrations/webhook/demo-webhook-key/ -H 'Content-Type: application/json' -d '{\"summary\": \"Demo: sign-up Zap failing\", \"severity\": \"critical\", \"dedup_key\": \"demo-signup-zap\"}'"
+	@echo ""
 	PORT=$(PORT) $(VENV)/bin/honcho start --port $(PORT) --procfile Procfile
 
 test: install

@@ -33,6 +33,7 @@ ROSTER_MODELS = [
     "servicestatusrule",
     "statusupdate",
     "huddle",
+    "integration",
 ]
 
 
@@ -43,3 +44,15 @@ def grant_role_permissions(group_model, permission_model) -> None:
             content_type__app_label="incidents", content_type__model__in=ROSTER_MODELS
         )
     )
+
+
+def grant_in_migration(apps) -> None:
+    """From a data migration: create this app's permissions now (Django would only after
+    all migrations) and grant them to the roles."""
+    from django.contrib.auth.management import create_permissions
+
+    app_config = apps.get_app_config("incidents")
+    app_config.models_module = True  # the migration state's stub lacks it; the helper checks it
+    create_permissions(app_config, apps=apps, verbosity=0)
+    app_config.models_module = None
+    grant_role_permissions(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"))

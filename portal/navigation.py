@@ -26,6 +26,7 @@ NAVIGATION = (
     NavEntry("Dashboard", "incidents:dashboard", (roles.LEADERSHIP, roles.COMMANDERS)),
     NavEntry("Services", "incidents:service_list", None),
     NavEntry("On call", "incidents:oncall", None),
+    NavEntry("Integrations", "incidents:integration_list", (*roles.OPERATORS, roles.ROSTER_ADMINS)),
     NavEntry("Playbooks", "playbooks:playbook_list", None),
     NavEntry("Drills", "playbooks:drill_list", (roles.LEADERSHIP, *roles.OPERATORS)),
     NavEntry("Reviews", "reviews:review_list", None),

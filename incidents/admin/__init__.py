@@ -6,5 +6,5 @@ only discovers ``incidents.admin``.
 """
 
 from ..notifications import admin as notifications_admin  # noqa: F401
-from . import catalog, escalation, rosters, rotations  # noqa: F401
+from . import catalog, escalation, integrations, rosters, rotations  # noqa: F401
 from . import communications as communications_admin  # noqa: F401

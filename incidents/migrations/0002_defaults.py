@@ -1,9 +1,8 @@
 """Default response targets, decision authority and the permissions of the portal roles."""
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-from incidents.permissions import grant_role_permissions
+from incidents.permissions import grant_in_migration
 
 TARGETS = {
     # severity: (definition, acknowledge, triage, decision, update cadence) in minutes
@@ -57,11 +56,7 @@ def seed_defaults(apps, schema_editor):
             authority.portal_roles.set(Group.objects.filter(name__in=portal_roles))
 
     # Permissions are normally created after all migrations; make them now to grant them.
-    app_config = apps.get_app_config("incidents")
-    app_config.models_module = True  # the migration state's stub lacks it; the helper checks it
-    create_permissions(app_config, apps=apps, verbosity=0)
-    app_config.models_module = None
-    grant_role_permissions(Group, apps.get_model("auth", "Permission"))
+    grant_in_migration(apps)
 
 
 class Migration(migrations.Migration):

@@ -4,10 +4,9 @@ Tier 1 widens within minutes to senior leadership and a wide audience, tier 2 br
 cross-functional group, tier 3 stays with on-call. All of it is editable in admin.
 """
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-from incidents.permissions import grant_role_permissions
+from incidents.permissions import grant_in_migration
 
 AUDIENCES = {
     "leadership": ("Leadership", "Senior leaders paged for critical incidents."),
@@ -98,11 +97,7 @@ def seed(apps, schema_editor):
                         kind=target["kind"],
                         audience=audiences.get(target.get("audience")),
                     )
-    app_config = apps.get_app_config("incidents")
-    app_config.models_module = True  # the migration state's stub lacks it; the helper checks it
-    create_permissions(app_config, apps=apps, verbosity=0)
-    app_config.models_module = None
-    grant_role_permissions(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"))
+    grant_in_migration(apps)
     for severity, target, kind, subject, urgency in BREACHES:
         BreachRule.objects.get_or_create(
             severity=severity,

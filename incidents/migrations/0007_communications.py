@@ -4,23 +4,10 @@ import django.db.models.deletion
 import django.utils.timezone
 import incidents.models.communications
 from django.conf import settings
-from django.contrib.auth.management import create_permissions
 from django.db import migrations, models
 
 from incidents.comms.defaults import SEVERITY_STATUS, TEMPLATES
-
-ROSTER_ADMINS = "Roster admins"
-COMMUNICATION_MODELS = [
-    "messagetemplate",
-    "glossaryterm",
-    "preparedstatement",
-    "servicesubscription",
-    "statussubscriber",
-    "maintenancewindow",
-    "servicestatusrule",
-    "statusupdate",
-    "huddle",
-]
+from incidents.permissions import grant_in_migration
 
 
 def seed_communications(apps, schema_editor):
@@ -37,18 +24,7 @@ def seed_communications(apps, schema_editor):
     for severity, status in SEVERITY_STATUS.items():
         ServiceStatusRule.objects.get_or_create(severity=severity, defaults={"status": status})
 
-    app_config = apps.get_app_config("incidents")
-    app_config.models_module = True  # the migration state's stub lacks it; the helper checks it
-    create_permissions(app_config, apps=apps, verbosity=0)
-    app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    roster_admins, _ = Group.objects.get_or_create(name=ROSTER_ADMINS)
-    roster_admins.permissions.add(
-        *Permission.objects.filter(
-            content_type__app_label="incidents", content_type__model__in=COMMUNICATION_MODELS
-        )
-    )
+    grant_in_migration(apps)
 
 
 class Migration(migrations.Migration):

@@ -9,8 +9,8 @@ from incidents.models import (
     AudienceGroup,
     Notification,
     NotificationRule,
-    Timer,
     TimelineEvent,
+    Timer,
 )
 from incidents.services import (
     decision_record,

@@ -1,0 +1,346 @@
+"""The intake endpoints as a sender sees them: answers, what is stored, and what is refused."""
+
+import hashlib
+import hmac
+import json
+
+import pytest
+from django.test import Client
+
+from incidents.intake import ratelimit
+from incidents.intake.body import MAX_BODY_BYTES
+from incidents.models import Alert, Incident, IntegrationEvent
+from tests.incidents.test_intake_support import (
+    PD_URL,
+    am_group,
+    captured_body,
+    endpoint,
+    make_integration,
+    pd_trigger,
+    post,
+    stored_rate_counts,  # noqa: F401  (fixture)
+)
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("stored_rate_counts")]
+
+
+@pytest.fixture
+def no_wake(monkeypatch):
+    """Record wake-ups instead of sending them to a broker."""
+    woken = []
+    monkeypatch.setattr("incidents.intake.receive.enqueue_processing", lambda: woken.append(1))
+    return woken
+
+
+def nothing_stored():
+    return not IntegrationEvent.objects.exclude(outcome="rejected").exists() and not (
+        Alert.objects.exists() or Incident.objects.exists()
+    )
+
+
+# --- PagerDuty -----------------------------------------------------------------------------
+def test_pagerduty_trigger_is_answered_like_pagerduty_and_stored_before_the_answer(
+    client, no_wake, django_capture_on_commit_callbacks
+):
+    integration = make_integration("pagerduty")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post(client, PD_URL, pd_trigger(integration.key))
+    assert response.status_code == 202
+    assert response.json() == {
+        "status": "success",
+        "message": "Event processed",
+        "dedup_key": "disk-full-db1",
+    }
+    event = IntegrationEvent.objects.get()
+    assert (event.integration, event.outcome) == (integration, "accepted")
+    assert event.payload["dedup_key"] == "disk-full-db1"
+    assert "routing_key" not in event.payload  # the key is a secret: never in the event log
+    assert no_wake == [1]
+    assert not Alert.objects.exists()  # processing is the worker's job
+
+
+def test_a_trigger_without_dedup_key_gets_one_and_it_is_the_one_stored(client, no_wake):
+    integration = make_integration("pagerduty")
+    response = post(client, PD_URL, pd_trigger(integration.key, dedup_key=None))
+    key = response.json()["dedup_key"]
+    assert response.status_code == 202 and len(key) == 32
+    assert IntegrationEvent.objects.get().payload["dedup_key"] == key
+
+
+def test_captured_alertmanager_pagerduty_events_are_accepted(client, no_wake):
+    integration = make_integration("pagerduty")
+    for status in ("firing", "resolved"):
+        document = captured_body("/pd/", status)
+        document["routing_key"] = integration.key
+        response = post(client, PD_URL, document)
+        assert response.status_code == 202, response.content
+        assert response.json()["dedup_key"] == document["dedup_key"]
+
+
+@pytest.mark.parametrize("key", ["0123456789abcdef0123456789abcdef", "", None, 42])
+def test_unknown_or_missing_routing_key_is_a_pagerduty_shaped_400(client, key):
+    make_integration("pagerduty")
+    response = post(client, PD_URL, pd_trigger(key))
+    assert response.status_code == 400
+    body = response.json()
+    assert body["status"] == "invalid event" and body["message"] == "Event object is invalid"
+    assert body["errors"] and "routing_key" in body["errors"][0]
+    assert not IntegrationEvent.objects.exists()
+
+
+def test_disabled_and_other_kind_keys_get_the_same_answer_as_unknown_ones(client):
+    disabled = make_integration("pagerduty", enabled=False)
+    webhook = make_integration("webhook")
+    answers = {
+        post(client, PD_URL, pd_trigger(key)).content
+        for key in (disabled.key, webhook.key, "f" * 32)
+    }
+    assert len(answers) == 1
+    assert not IntegrationEvent.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("raw", "error"),
+    [
+        (b"{not json", "not valid JSON"),
+        (b"", "empty"),
+        (b"[1, 2]", "routing_key"),
+        (
+            b'{"routing_key": "K", "event_action": "trigger", "payload": {"summary": NaN}}',
+            "not valid JSON",
+        ),
+    ],
+)
+def test_malformed_pagerduty_bodies_are_400_with_errors_and_store_nothing(client, raw, error):
+    integration = make_integration("pagerduty")
+    response = post(client, PD_URL, raw=raw.replace(b'"K"', json.dumps(integration.key).encode()))
+    assert response.status_code == 400
+    assert error in " ".join(response.json()["errors"])
+    assert nothing_stored()
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"event_action": "escalate"},
+        {"event_action": "trigger", "payload": {"summary": "x"}},
+        {"payload": {"summary": 5, "source": "db1", "severity": "critical"}},
+        {"dedup_key": ["a"]},
+        {"event_action": "resolve", "dedup_key": None},
+    ],
+)
+def test_invalid_events_are_400_logged_as_rejected_and_open_nothing(client, change):
+    integration = make_integration("pagerduty")
+    document = pd_trigger(integration.key)
+    document.update(change)
+    response = post(client, PD_URL, document)
+    assert response.status_code == 400
+    assert response.json()["errors"]
+    rejected = IntegrationEvent.objects.get()
+    assert rejected.outcome == "rejected" and rejected.reason
+    assert "routing_key" not in (rejected.payload or {})
+    assert nothing_stored()
+
+
+def test_oversize_body_is_refused_before_it_is_read(client):
+    integration = make_integration("pagerduty")
+    document = pd_trigger(integration.key, custom_details={"blob": "x" * MAX_BODY_BYTES})
+    response = post(client, PD_URL, document)
+    assert response.status_code == 400
+    assert "larger than 512 KB" in response.json()["errors"][0]
+    assert nothing_stored()
+
+
+def test_only_post_is_allowed(client):
+    assert client.get(PD_URL).status_code == 405
+
+
+def test_endpoints_need_no_login_and_no_csrf_token(no_wake):
+    integration = make_integration("pagerduty")
+    strict = Client(enforce_csrf_checks=True)
+    assert post(strict, PD_URL, pd_trigger(integration.key)).status_code == 202
+
+
+# --- rate limit ------------------------------------------------------------------------------
+def test_over_the_rate_limit_pagerduty_answers_429_and_stores_no_event(client, no_wake):
+    integration = make_integration("pagerduty", rate_limit_per_minute=3)
+    answers = [post(client, PD_URL, pd_trigger(integration.key)).status_code for _ in range(5)]
+    assert answers == [202, 202, 202, 429, 429]
+    assert IntegrationEvent.objects.filter(outcome="accepted").count() == 3
+    # One log row says it happened; the refused events themselves are not stored.
+    logged = IntegrationEvent.objects.filter(outcome="rejected", reason__startswith="Rate")
+    assert logged.count() == 1
+
+
+def test_rate_limited_answer_carries_retry_after(client, no_wake):
+    integration = make_integration("webhook", rate_limit_per_minute=1)
+    post(client, endpoint(integration), {"summary": "one"})
+    response = post(client, endpoint(integration), {"summary": "two"})
+    assert response.status_code == 429
+    assert response["Retry-After"].isdigit()
+    assert response.json()["status"] == "throttle event"
+
+
+def test_the_limit_is_per_integration(client, no_wake):
+    busy = make_integration("webhook", rate_limit_per_minute=1)
+    quiet = make_integration("webhook", service=busy.service)
+    post(client, endpoint(busy), {"summary": "one"})
+    assert post(client, endpoint(busy), {"summary": "two"}).status_code == 429
+    assert post(client, endpoint(quiet), {"summary": "three"}).status_code == 202
+
+
+def test_the_window_slides_a_minute(client, no_wake):
+    import time_machine
+
+    integration = make_integration("webhook", rate_limit_per_minute=2)
+    with time_machine.travel("2026-05-04 09:00:00Z", tick=False) as traveller:
+        for _ in range(2):
+            assert post(client, endpoint(integration), {"summary": "x"}).status_code == 202
+        assert post(client, endpoint(integration), {"summary": "x"}).status_code == 429
+        traveller.shift(61)
+        assert post(client, endpoint(integration), {"summary": "x"}).status_code == 202
+
+
+def test_a_shared_counter_counts_across_processes(client, no_wake, monkeypatch):
+    """With a shared counter (Redis, a shared cache), the count is not per process: the
+    weighted sliding window over two minutes refuses the request over the limit."""
+    counts: dict[str, int] = {}
+
+    def shared_counter(current, previous):
+        counts[current] = counts.get(current, 0) + 1
+        return counts[current], counts.get(previous, 0)
+
+    monkeypatch.setattr(ratelimit, "_counter", lambda: shared_counter)
+    integration = make_integration("webhook", rate_limit_per_minute=2)
+    answers = [post(client, endpoint(integration), {"summary": "x"}).status_code for _ in range(3)]
+    assert answers == [202, 202, 429]
+
+
+# --- Alertmanager ----------------------------------------------------------------------------
+def test_captured_alertmanager_notifications_are_accepted(client, no_wake):
+    integration = make_integration("alertmanager")
+    for status in ("firing", "resolved"):
+        response = post(client, endpoint(integration), captured_body("/hooks/", status))
+        assert response.status_code == 202
+        assert response.json()["dedup_keys"] == ["e94c744ae3d44df8"]
+    assert IntegrationEvent.objects.filter(outcome="accepted").count() == 2
+
+
+@pytest.mark.parametrize("kind", ["alertmanager", "grafana", "webhook"])
+def test_unknown_disabled_or_other_kind_path_keys_are_404_and_alike(client, kind):
+    disabled = make_integration(kind, enabled=False)
+    other = make_integration("pagerduty")
+    url = endpoint(disabled)
+    answers = {
+        (response.status_code, response.content)
+        for response in (
+            post(client, url, am_group()),
+            post(client, url.replace(disabled.key, other.key), am_group()),
+            post(client, url.replace(disabled.key, "no-such-key"), am_group()),
+        )
+    }
+    assert len(answers) == 1
+    assert next(iter(answers))[0] == 404
+    assert not IntegrationEvent.objects.exists()
+
+
+def test_invalid_alertmanager_notification_is_400_logged_and_opens_nothing(client):
+    integration = make_integration("alertmanager")
+    response = post(client, endpoint(integration), {"alerts": [{"status": "firing"}]})
+    assert response.status_code == 400
+    assert response.json()["errors"]
+    assert IntegrationEvent.objects.get().outcome == "rejected"
+    assert nothing_stored()
+
+
+def test_malformed_json_on_a_path_keyed_endpoint_is_logged_without_payload(client):
+    integration = make_integration("webhook")
+    response = post(client, endpoint(integration), raw=b'{"summary": ')
+    assert response.status_code == 400
+    event = IntegrationEvent.objects.get()
+    assert event.outcome == "rejected" and event.payload is None
+    assert "not valid JSON" in event.reason
+
+
+# --- Grafana signature -----------------------------------------------------------------------
+def signed(secret: str, body: bytes) -> str:
+    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def test_grafana_without_a_secret_accepts_unsigned_notifications(client, no_wake):
+    integration = make_integration("grafana")
+    assert post(client, endpoint(integration), am_group()).status_code == 202
+
+
+def test_grafana_signature_is_checked_in_the_default_header(client, no_wake):
+    integration = make_integration("grafana", signature_secret="s3cret")
+    body = json.dumps(am_group()).encode()
+    ok = post(
+        client,
+        endpoint(integration),
+        raw=body,
+        **{"X-Grafana-Alerting-Signature": signed("s3cret", body)},
+    )
+    assert ok.status_code == 202
+
+
+@pytest.mark.parametrize("signature", [None, "", "00" * 32, "not hex at all ✓"])
+def test_grafana_missing_or_wrong_signature_is_refused(client, signature):
+    integration = make_integration("grafana", signature_secret="s3cret")
+    headers = {} if signature is None else {"X-Grafana-Alerting-Signature": signature}
+    response = post(client, endpoint(integration), am_group(), **headers)
+    assert response.status_code == 401
+    assert "signature" in response.json()["errors"][0]
+    assert IntegrationEvent.objects.get().outcome == "rejected"
+    assert nothing_stored()
+
+
+def test_grafana_signature_header_is_configurable(client, no_wake):
+    integration = make_integration(
+        "grafana", signature_secret="s3cret", signature_header="X-Portal-Signature"
+    )
+    body = json.dumps(am_group()).encode()
+    default_header = post(
+        client,
+        endpoint(integration),
+        raw=body,
+        **{"X-Grafana-Alerting-Signature": signed("s3cret", body)},
+    )
+    assert default_header.status_code == 401
+    configured = post(
+        client, endpoint(integration), raw=body, **{"X-Portal-Signature": signed("s3cret", body)}
+    )
+    assert configured.status_code == 202
+
+
+def test_a_signature_over_another_body_is_refused(client):
+    integration = make_integration("grafana", signature_secret="s3cret")
+    body = json.dumps(am_group()).encode()
+    other = json.dumps(am_group(status="resolved")).encode()
+    response = post(
+        client,
+        endpoint(integration),
+        raw=body,
+        **{"X-Grafana-Alerting-Signature": signed("s3cret", other)},
+    )
+    assert response.status_code == 401
+
+
+# --- generic webhook -------------------------------------------------------------------------
+def test_webhook_minimal_alert_is_accepted_with_a_generated_key(client, no_wake):
+    integration = make_integration("webhook")
+    response = post(client, endpoint(integration), {"summary": "Sign-up Zap failing"})
+    assert response.status_code == 202
+    key = response.json()["dedup_key"]
+    assert IntegrationEvent.objects.get().payload == {
+        "summary": "Sign-up Zap failing",
+        "dedup_key": key,
+    }
+
+
+def test_webhook_invalid_alert_lists_every_error(client):
+    integration = make_integration("webhook")
+    response = post(client, endpoint(integration), {"summary": 3, "metric": "lots"})
+    assert response.status_code == 400
+    assert response.json()["errors"] == ["'summary' must be a string", "'metric' must be a number"]
+    assert nothing_stored()
