@@ -35,11 +35,6 @@ CSV_PAGES = ["/admin/incidents/person/import-csv/", "/admin/incidents/person/exp
 OTHER_ROLES = ["leader", "commander", "responder", "comms", "outsider"]
 
 
-@pytest.fixture(autouse=True)
-def quick_password_hashing(settings):
-    # The cast's six logins are made for every test; the real hasher is slow on purpose.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
 
 @pytest.fixture
 def roster(db):

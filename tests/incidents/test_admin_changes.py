@@ -1,6 +1,5 @@
 """Changes made through the admin's forms: validation from the models, and the history."""
 
-import pytest
 from django.forms import MultiWidget
 
 from incidents.models import (
@@ -11,11 +10,6 @@ from incidents.models import (
 )
 
 from .factories import make_person, make_reachable, make_service, make_team
-
-
-@pytest.fixture(autouse=True)
-def quick_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def change_form_data(response) -> dict:

@@ -20,10 +20,6 @@ from tests.incidents.factories import make_service
 T0 = datetime(2026, 5, 4, 8, 0, tzinfo=UTC)
 
 
-@pytest.fixture(autouse=True)
-def quick_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
 
 def at(minutes: float) -> datetime:
     return T0 + timedelta(minutes=minutes)

@@ -18,11 +18,6 @@ from portal import roles
 from tests.incidents.factories import make_person
 
 
-@pytest.fixture(autouse=True)
-def quick_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def declare(severity="sev2"):
     return incident_declare(title="Refunds not sent", severity=severity, declared_by=None)
 

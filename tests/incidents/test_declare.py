@@ -11,11 +11,6 @@ from tests.incidents.factories import make_service
 URL = reverse("incidents:incident_new")
 
 
-@pytest.fixture(autouse=True)
-def quick_passwords(settings):
-    # The shared cast logs in with passwords; hashing them properly only slows the tests.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
 
 @pytest.fixture
 def onboarding(db):

@@ -32,10 +32,6 @@ ALLOWED = {
 PAIRS = [(a, b) for a in S for b in S]
 
 
-@pytest.fixture(autouse=True)
-def quick_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
 
 def declare(severity="sev2", **fields):
     return incident_declare(title="Invoices stuck", severity=severity, declared_by=None, **fields)

@@ -18,10 +18,6 @@ from incidents.services import (
 T0 = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
 
-@pytest.fixture(autouse=True)
-def quick_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
 
 def declare(title):
     return incident_declare(title=title, severity="sev2", declared_by=None)

@@ -45,11 +45,6 @@ def fresh(incident) -> Incident:
     return Incident.objects.get(pk=incident.pk)
 
 
-@pytest.fixture(autouse=True)
-def quick_passwords(settings):
-    # The shared cast logs in with passwords; hashing them properly only slows the tests.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
 
 @pytest.fixture
 def incident(db):

@@ -20,10 +20,6 @@ T0 = datetime(2026, 7, 1, 9, 30, tzinfo=UTC)
 T1 = datetime(2026, 7, 1, 9, 45, tzinfo=UTC)
 
 
-@pytest.fixture(autouse=True)
-def quick_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
 
 @pytest.fixture
 def incident(db):

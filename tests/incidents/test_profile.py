@@ -11,10 +11,6 @@ from .factories import make_person, make_reachable
 PROFILE = "/profile/"
 
 
-@pytest.fixture(autouse=True)
-def quick_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
 
 @pytest.fixture
 def me(cast):

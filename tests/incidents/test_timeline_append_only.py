@@ -9,11 +9,6 @@ from incidents.services import TransitionRefused, incident_add_note, incident_de
 from incidents.services.timeline import record
 
 
-@pytest.fixture(autouse=True)
-def quick_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def incident(db):
     return incident_declare(title="Payouts late", severity="sev2", declared_by=None)

@@ -36,10 +36,6 @@ ANSWERS = {
 REMINDER = "comms_update_reminder"
 
 
-@pytest.fixture(autouse=True)
-def quick_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
 
 def reachable(person):
     method = make_reachable(person)

@@ -1,6 +1,5 @@
 """/updates/following/: a person chooses the services whose updates they receive."""
 
-import pytest
 from django.urls import reverse
 
 from incidents.models import ServiceSubscription
@@ -8,10 +7,6 @@ from tests.incidents.factories import make_person, make_service
 
 URL = "/updates/following/"
 
-
-@pytest.fixture(autouse=True)
-def quick_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def test_the_url_is_stable():

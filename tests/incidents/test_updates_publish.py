@@ -34,10 +34,6 @@ ANSWERS = {
 }
 
 
-@pytest.fixture(autouse=True)
-def quick_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
 
 def reachable(person):
     """An email method used by both an urgent and a routine rule."""

@@ -29,10 +29,6 @@ from tests.incidents.factories import make_person, make_reachable, make_rotation
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
 
-@pytest.fixture(autouse=True)
-def quick_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
 
 @pytest.fixture
 def services(db):
