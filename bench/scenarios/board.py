@@ -3,13 +3,14 @@
 from datetime import timedelta
 
 from bench.load import ratio
+from bench.processes import http_request
 
 NAME = "board"
 
 OPEN_INCIDENTS = 100
 CLOSED_INCIDENTS = 50_000
 BATCH = 5_000
-TITLE = "Bench board incident"  # every row this scenario writes starts with it
+TITLE = "Bench board incident"  # the incidents' titles; services, team and people say so too
 HTMX = {"HX-Request": "true"}
 
 
@@ -20,12 +21,16 @@ def run(ctx) -> dict:
     _clear()
     try:
         _write_incidents()
+        _analyze()
         login = ctx.login("bench-board-responder", roles=(RESPONDERS,))
         queries = _partial_queries("bench-board-responder")
         version = _current_version()
 
+        poll = f"/board/?v={version}"
         partial = ctx.load("/board/", login=login, headers=HTMX)
-        unchanged = ctx.load(f"/board/?v={version}", login=login, headers=HTMX, expect=204)
+        unchanged = ctx.load(poll, login=login, headers=HTMX, expect=204)
+        # The load counts any 2xx as fine: make sure the poll still found nothing changed.
+        unchanged_status = http_request(ctx.url(poll), headers={**login.headers, **HTMX})[0]
         page = ctx.reference_page()
     finally:
         _clear()
@@ -36,7 +41,7 @@ def run(ctx) -> dict:
         "partial_p99_ratio": ratio(partial.p99_ms, page.p99_ms),
         "unchanged_p99_ratio": ratio(unchanged.p99_ms, page.p99_ms),
         "queries": queries,
-        "unchanged_status": 204,
+        "unchanged_status": unchanged_status,
         "open_incidents": OPEN_INCIDENTS,
         "closed_incidents": CLOSED_INCIDENTS,
     }
@@ -162,8 +167,29 @@ def _write_incidents() -> None:
             )
 
 
+def _analyze() -> None:
+    """Give PostgreSQL's planner statistics on the rows just written.
+
+    A live database has them: autovacuum analyzes a table soon after it grows. Measured
+    straight after a bulk insert, the planner guesses instead, and for the prefetches' short
+    ``IN`` lists it guesses a quarter of a million rows and plans a parallel sequential scan.
+    """
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "ANALYZE incidents_incident, incidents_incident_services, incidents_incidentrole"
+        )
+
+
 def _clear() -> None:
-    """Remove what this scenario wrote, so that a kept bench database starts clean."""
-    from incidents.models import Incident
+    """Remove what this scenario wrote, so that the scenarios after it (and a kept bench
+    database) start without it."""
+    from incidents.models import Incident, Person, Service, Team
 
     Incident.objects.filter(title__startswith=TITLE).delete()
+    Service.objects.filter(slug__startswith="bench-board-").delete()
+    Team.objects.filter(slug="bench-board").delete()
+    Person.objects.filter(name__startswith="Bench board person").delete()
