@@ -8,6 +8,8 @@ which loads every ResponseTarget row once per request.
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.utils import timezone
+
 from .models import ResponseTarget
 
 NEAR_SHARE = 0.25  # amber once less than a quarter of the allowed time is left
@@ -30,6 +32,8 @@ class Clock:
     due_at: datetime
     met_at: datetime | None
     state: str  # ok · near · breached · met · met_late
+    reading: str = ""  # what the clock says, e.g. "4 min left", "12 min over", "met at 10:05"
+    running: bool = False  # still counting (the page's script ticks it between polls)
 
     @property
     def is_breached(self) -> bool:
@@ -89,6 +93,34 @@ def _state(started: datetime, due: datetime, met: datetime | None, now: datetime
     return "ok"
 
 
+def _span(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 1:
+        return "under a minute"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
+
+
+def _reading(state: str, due: datetime, met_at: datetime | None, now: datetime) -> str:
+    """The clock's text, worked out here once: a board of hundreds of clocks renders it
+    as plain strings rather than through template filters."""
+    if met_at is not None:
+        met = timezone.localtime(met_at).strftime("%H:%M")
+        return f"met at {met}" if state == "met" else f"met late at {met}"
+    if state == "breached":
+        return f"{_span(now - due)} over"
+    return f"{_span(due - now)} left"
+
+
+def _clock(name, minutes, started, due, met_at, now, running) -> Clock:
+    state = _state(started, due, met_at, now)
+    return Clock(
+        name, LABELS[name], minutes, started, due, met_at, state,
+        reading=_reading(state, due, met_at, now),
+        running=running and met_at is None,
+    )
+
+
 def incident_clocks(incident, targets: Targets, now: datetime) -> list[Clock]:
     """The clocks of ``incident`` at ``now``. A resolved incident's open clocks stop there."""
     stopped_at = incident.resolved_at
@@ -106,11 +138,9 @@ def incident_clocks(incident, targets: Targets, now: datetime) -> list[Clock]:
         if minutes is None:
             continue
         due = started + timedelta(minutes=minutes)
-        state = _state(started, due, met_at, now)
-        clocks.append(Clock(name, LABELS[name], minutes, started, due, met_at, state))
+        clocks.append(_clock(name, minutes, started, due, met_at, now, stopped_at is None))
     if targets.update is not None and stopped_at is None:
         since = incident.last_update_at or started
         due = since + timedelta(minutes=targets.update)
-        state = _state(since, due, None, now)
-        clocks.append(Clock("update", LABELS["update"], targets.update, since, due, None, state))
+        clocks.append(_clock("update", targets.update, since, due, None, now, True))
     return clocks
