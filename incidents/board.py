@@ -166,6 +166,7 @@ class BoardCard:
     last_update_age: str | None
     viewer_kinds: set[str] = field(default_factory=set)
     raise_to: str | None = None
+    fragment_key: str = ""  # what the rendered card depends on besides the viewer
 
     @property
     def has_commander(self) -> bool:
@@ -259,6 +260,10 @@ class CardBuilder:
             last_update_age=age_label(self.now - last_update) if last_update else None,
             viewer_kinds={role.kind for role in roles if role.holder_id == person_id},
             raise_to=severity_above(incident.severity),
+            fragment_key=(
+                f"{incident.pk}.{incident.updated_at.timestamp()}.{person_id}"
+                f".{self.now:%Y%m%d%H%M}"
+            ),
         )
 
 
