@@ -1,7 +1,8 @@
 import logging
+import time
 from datetime import datetime
 
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from ..models import Timer
@@ -10,6 +11,7 @@ from .registry import handler_for
 log = logging.getLogger(__name__)
 State = Timer.State
 BATCH = 200
+DRAIN_SECONDS = 1.0
 
 
 def schedule(*, kind: str, due_at: datetime, incident=None, **reference) -> Timer:
@@ -31,47 +33,92 @@ def cancel(*, incident=None, kinds=None, **reference) -> int:
 
 def sweep_due(now: datetime | None = None, limit: int = 10_000) -> int:
     """Fire every pending timer due by ``now``; returns how many fired. Safe to run in
-    several processes at once: each row is claimed by exactly one of them."""
+    several processes at once: each row is claimed by exactly one of them.
+
+    Without ``now`` (the beat task) every batch reads the clock afresh, and the sweep goes
+    on while it finds due rows, for up to ``DRAIN_SECONDS``: what falls due while a large
+    batch runs fires in this sweep rather than waiting for the next one, and a backlog is
+    worked off by the sweeps that follow (each records its heartbeat in between).
+    """
     fired = 0
+    retry_later: set[int] = set()
+    started = time.monotonic()
     while fired < limit:
-        claimed = _fire_batch(now or timezone.now())
-        fired += claimed
-        if claimed < BATCH:
+        claimed, done = _fire_batch(now or timezone.now(), retry_later)
+        fired += done
+        if now is not None:
+            if claimed < BATCH:
+                break
+        elif not claimed or time.monotonic() - started > DRAIN_SECONDS:
             break
     return fired
 
 
-def _fire_batch(now: datetime) -> int:
+def _fire_batch(now: datetime, retry_later: set[int]) -> tuple[int, int]:
+    """Claim up to ``BATCH`` due rows and run their handlers in one transaction.
+
+    Returns (rows claimed, rows fired). A handler that hits a transient database error (a
+    deadlock, a serialization failure, a lock timeout) leaves its timer pending for the
+    next sweep; ``retry_later`` keeps this sweep from picking it up again at once.
+    """
     skip_locked = connection.features.has_select_for_update_skip_locked
     with transaction.atomic():
         due = Timer.objects.filter(state=State.PENDING, due_at__lte=now).order_by("due_at", "id")
+        if retry_later:
+            due = due.exclude(pk__in=retry_later)
         if skip_locked:
             rows = list(due.select_for_update(skip_locked=True, of=("self",))[:BATCH])
+            # The row locks already make these rows ours: one statement marks them all.
+            if rows:
+                Timer.objects.filter(pk__in=[t.pk for t in rows]).update(
+                    state=State.FIRED, fired_at=now
+                )
         else:
-            rows = list(due[:BATCH])
+            # No row locks here: the conditional update is the claim (0 rows: another
+            # sweeper fired it first).
+            rows = [
+                timer
+                for timer in due[:BATCH]
+                if Timer.objects.filter(pk=timer.pk, state=State.PENDING).update(
+                    state=State.FIRED, fired_at=now
+                )
+            ]
         fired = 0
-        for timer in rows:
-            # On PostgreSQL the row lock already makes the claim ours; elsewhere the
-            # conditional update is the claim (0 rows: another sweeper fired it first).
-            claim = Timer.objects.filter(pk=timer.pk, state=State.PENDING)
-            if not claim.update(state=State.FIRED, fired_at=now):
-                continue
+        # Handlers write to their incident's row. Taking those row locks in one order in
+        # every sweeper keeps two sweepers from deadlocking on each other's incidents.
+        for timer in sorted(rows, key=_lock_order):
             timer.state, timer.fired_at = State.FIRED, now
-            fired += 1
-            _run_handler(timer, now)
-    return fired
+            if _run_handler(timer, now):
+                fired += 1
+            else:
+                Timer.objects.filter(pk=timer.pk).update(state=State.PENDING, fired_at=None)
+                retry_later.add(timer.pk)
+    return len(rows), fired
 
 
-def _run_handler(timer: Timer, now: datetime) -> None:
+def _lock_order(timer: Timer):
+    return (timer.incident_id or 0, timer.due_at, timer.pk)
+
+
+def _run_handler(timer: Timer, now: datetime) -> bool:
+    """Run the handler of ``timer`` in a savepoint. False: a transient database error
+    rolled it back and the timer is to be tried again; True otherwise."""
     handler = handler_for(timer.kind)
     if handler is None:
         Timer.objects.filter(pk=timer.pk).update(error=f"No handler for kind {timer.kind!r}.")
         log.error("timer %s: no handler for kind %r", timer.pk, timer.kind)
-        return
+        return True
     try:
         # A savepoint: a failing handler rolls back its own writes, not the whole batch.
         with transaction.atomic():
             handler(timer, now)
+    except OperationalError:
+        # Not the handler's fault, and gone on the next try: losing the page for it would
+        # silently end an escalation.
+        log.warning("timer %s (%s): transient database error, retrying", timer.pk,
+                    timer.kind, exc_info=True)
+        return False
     except Exception as exc:  # a bug in one handler must not stop every other clock
         log.exception("timer %s (%s) failed", timer.pk, timer.kind)
         Timer.objects.filter(pk=timer.pk).update(error=f"{type(exc).__name__}: {exc}"[:2000])
+    return True
