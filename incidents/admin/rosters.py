@@ -14,6 +14,7 @@ from django.utils.html import format_html
 
 from .. import people_csv
 from ..models import ContactMethod, NotificationRule, Person
+from ..models.rosters import new_calendar_token
 from .history import HistoryAdmin
 
 # The checked file waits here between the preview and the confirmation.
@@ -79,7 +80,7 @@ class PersonAdmin(HistoryAdmin):
     list_select_related = ["user"]
     filter_horizontal = ["teams"]
     inlines = [ContactMethodInline, NotificationRuleInline]
-    actions = ["export_selected"]
+    actions = ["export_selected", "renew_calendar_keys"]
     fields = ["name", "email", "job_title", "user", "teams", "time_zone"]
 
     def get_queryset(self, request):
@@ -137,6 +138,14 @@ class PersonAdmin(HistoryAdmin):
     @admin.action(description="Export selected people as CSV", permissions=["view"])
     def export_selected(self, request, queryset):
         return _csv_response(people_csv.people_csv_export(queryset))
+
+    @admin.action(description="Issue new calendar keys (old links stop)", permissions=["change"])
+    def renew_calendar_keys(self, request, queryset):
+        # One save per person, so the history records who renewed a leaked key.
+        for person in queryset:
+            person.calendar_token = new_calendar_token()
+            person.save(update_fields=["calendar_token"])
+        messages.success(request, f"New calendar keys for {queryset.count()} people.")
 
     def export_csv_view(self, request):
         if not self.has_view_permission(request):

@@ -219,3 +219,18 @@ def test_rule_inline_offers_only_the_persons_own_methods(client_as, db):
     offered = [str(choice[1]) for choice in formset.forms[0].fields["contact_method"].choices]
     assert "Email: ada@example.org" in offered
     assert "Email: grace@example.org" not in offered
+
+
+def test_a_roster_admin_can_renew_a_leaked_calendar_key(client_as):
+    from incidents.models import Person
+
+    person = Person.objects.create(name="Leaky Lou")
+    old = person.calendar_token
+    response = client_as("roster_admin").post(
+        "/admin/incidents/person/",
+        {"action": "renew_calendar_keys", "_selected_action": [person.pk]},
+    )
+    assert response.status_code == 302
+    person.refresh_from_db()
+    assert person.calendar_token != old
+    assert person.history.first().calendar_token == person.calendar_token
