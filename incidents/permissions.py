@@ -52,7 +52,8 @@ def grant_in_migration(apps) -> None:
     from django.contrib.auth.management import create_permissions
 
     app_config = apps.get_app_config("incidents")
-    app_config.models_module = True  # the migration state's stub lacks it; the helper checks it
+    previous = getattr(app_config, "models_module", None)
+    app_config.models_module = previous or True  # a migration state's stub lacks it
     create_permissions(app_config, apps=apps, verbosity=0)
-    app_config.models_module = None
+    app_config.models_module = previous
     grant_role_permissions(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"))

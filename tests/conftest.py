@@ -16,24 +16,44 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 CHROMIUM = "/usr/bin/chromium"
 
 
-def pytest_collection_modifyitems(items):
-    """Transactional tests (browser, live server, real workers) flush the database after
-    each test, which would also wipe what the data migrations wrote (roles, response
-    targets, decision authority, escalation policies, message templates). Serialized
-    rollback restores it, so every test starts from the same migrated defaults."""
-    for item in items:
-        marker = item.get_closest_marker("django_db")
-        if marker is None:
-            fixtures = getattr(item, "fixturenames", ())
-            if "transactional_db" in fixtures or "live_server" in fixtures:
-                item.add_marker(pytest.mark.django_db(transaction=True, serialized_rollback=True))
-            continue
-        if not marker.kwargs.get("transaction"):
-            continue
-        if "serialized_rollback" in marker.kwargs:
-            continue
-        kwargs = {**marker.kwargs, "serialized_rollback": True}
-        item.add_marker(pytest.mark.django_db(*marker.args, **kwargs), append=False)
+def _seed_migrated_defaults() -> None:
+    """Run the data steps of the project's migrations again (they are idempotent)."""
+    from django.apps import apps as registry
+    from django.db.migrations.loader import MigrationLoader
+    from django.db.migrations.operations.special import RunPython
+
+    loader = MigrationLoader(None, ignore_no_migrations=True)
+    ours = {"portal", "incidents", "playbooks", "reviews"}
+    leaves = [node for node in loader.graph.leaf_nodes() if node[0] in ours]
+    done = set()
+    for leaf in leaves:
+        for node in loader.graph.forwards_plan(leaf):
+            if node[0] not in ours or node in done:
+                continue
+            done.add(node)
+            for operation in loader.graph.nodes[node].operations:
+                if isinstance(operation, RunPython):
+                    operation.code(registry, None)
+
+
+@pytest.fixture(autouse=True)
+def _migrated_defaults(request):
+    """Transactional tests (browser, live server, real workers) empty the database after
+    each test, which also wipes what the data migrations wrote (roles, response targets,
+    decision authority, escalation policies, message templates): put it back first."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (marker is not None and marker.kwargs.get("transaction")) or bool(
+        {"transactional_db", "live_server"} & set(request.fixturenames)
+    )
+    if not transactional:
+        return
+    request.getfixturevalue("transactional_db")
+    from incidents.models import DecisionAuthority
+
+    if not DecisionAuthority.objects.exists():
+        _seed_migrated_defaults()
+
+
 PASSWORD = "portal-test-pass"
 
 
