@@ -1,4 +1,14 @@
-"""Timers: 10,000 due over 60 s on 1,000 incidents, each paging one webhook; lag and losses."""
+"""Timers: 10,000 due over 60 s on 1,000 incidents, each paging one webhook; lag and losses.
+
+Keys: ``fire_lag_p50_s``, ``fire_lag_p99_s``, ``fire_lag_max_s`` (when the timer's handler
+ran, minus its due time; ``fire_lag_recorded_p99_s`` is the same from the ``fired_at`` the
+sweep records, the start of its batch), ``delivery_lag_p50_s``, ``delivery_lag_p99_s``,
+``delivery_lag_max_s`` (arrival at the local HTTP sink minus the due time), ``delivered``,
+``lost`` (fired but never arrived, and no longer on its way), ``still_pending`` (on its way
+when the wait ended: a timer not fired, a row not sent), ``duplicates`` (arrivals beyond the
+first per timer). ``BENCH_TIMERS``, ``BENCH_TIMER_INCIDENTS``, ``BENCH_TIMER_SPREAD`` and
+``BENCH_TIMER_SWEEPERS`` (extra copies of the Procfile's sweeper) change the load.
+"""
 
 import os
 import re
@@ -14,6 +24,7 @@ ORDER = 60
 TIMERS = int(os.environ.get("BENCH_TIMERS") or 10_000)
 INCIDENTS = int(os.environ.get("BENCH_TIMER_INCIDENTS") or 1_000)
 SPREAD_SECONDS = float(os.environ.get("BENCH_TIMER_SPREAD") or 60)
+SWEEPERS = int(os.environ.get("BENCH_TIMER_SWEEPERS") or 1)
 LEAD_SECONDS = 6.0  # between writing the timers and the first one falling due
 SETTLE_SECONDS = 3.0  # after the last arrival, room for a late duplicate
 GRACE_SECONDS = 30.0  # after the last due time, how long a page may take before it counts
@@ -80,7 +91,8 @@ def run(ctx) -> dict:
         with HttpSink() as sink:
             env.update(WORKER_ENV)
             ctx.portal()
-            ctx.start("worker")
+            # More sweepers (the Procfile's line again): SKIP LOCKED shares the rows out.
+            ctx.start(*["sweeper"] * (SWEEPERS - 1), "worker")
             _wait_for_ready(ctx, ctx.processes.started[-1])
             people = _roster(sink.url)
             timers = _schedule(people)
@@ -90,10 +102,12 @@ def run(ctx) -> dict:
                 f"{len(timers)} timers written, {first_due - time.time():.1f} s before the "
                 f"first falls due; waiting for the last ({last_due - time.time():.0f} s away)"
             )
-            arrivals = _wait_for_arrivals(ctx, sink, set(timers), last_due=last_due)
+            _wait_for_arrivals(ctx, sink, set(timers), last_due=last_due)
             ctx.processes.check_alive()
-            figures = _figures(timers, arrivals)
+            figures, lost = _figures(timers, sink)
             ctx.say(", ".join(f"{key} {value}" for key, value in figures.items()))
+            for line in _explain(lost[:5]):
+                ctx.say(line)
             return figures
     finally:
         for name, value in saved.items():
@@ -179,41 +193,49 @@ def _schedule(people: list[int]) -> dict[int, tuple[float, int]]:
     return {row.pk: (row.due_at.timestamp(), row.reference["person"]) for row in rows}
 
 
-def _wait_for_arrivals(ctx, sink, expected: set[int], *, last_due: float) -> dict:
-    """Poll the sink until every timer's page has arrived, or until ``GRACE_SECONDS`` after
-    the last due time with no arrival for ``STALL_SECONDS`` (never beyond ``MAX_WAIT_SECONDS``
-    after it), then wait a little for late duplicates. Returns {timer id: [(arrived,
-    handled), …]}."""
+def _arrivals(sink) -> dict[int, list[tuple[float, float]]]:
+    """{timer id: [(arrived, handled), …]} from every page the sink has received."""
     arrivals: dict[int, list[tuple[float, float]]] = defaultdict(list)
+    for request in sink.delivered():
+        for timer, handled in TAG.findall(request.body):
+            arrivals[int(timer)].append((request.arrived, float(handled)))
+    return arrivals
+
+
+def _wait_for_arrivals(ctx, sink, expected: set[int], *, last_due: float) -> None:
+    """Poll the sink until every timer's page has arrived, or until ``GRACE_SECONDS`` after
+    the last due time with no arrival for ``STALL_SECONDS`` (never beyond
+    ``MAX_WAIT_SECONDS`` after it), then wait a little for late duplicates."""
+    seen: set[int] = set()
     read = 0
     last_report = last_arrival = time.monotonic()
     settle_until = None
     while True:
         requests = sink.delivered()
         for request in requests[read:]:
-            for timer, handled in TAG.findall(request.body):
-                arrivals[int(timer)].append((request.arrived, float(handled)))
+            seen.update(int(timer) for timer, _ in TAG.findall(request.body))
         if len(requests) > read:
             last_arrival = time.monotonic()
         read = len(requests)
         now = time.time()
         stalled = time.monotonic() - last_arrival > STALL_SECONDS
         if settle_until is None and (
-            expected <= arrivals.keys()
+            expected <= seen
             or (now > last_due + GRACE_SECONDS and stalled)
             or now > last_due + MAX_WAIT_SECONDS
         ):
             settle_until = now + SETTLE_SECONDS
         if settle_until is not None and now > settle_until:
-            return arrivals
+            return
         if time.monotonic() - last_report > 10:
             ctx.processes.check_alive()
-            ctx.say(f"{len(expected & arrivals.keys())} of {len(expected)} pages arrived")
+            ctx.say(f"{len(expected & seen)} of {len(expected)} pages arrived")
             last_report = time.monotonic()
         time.sleep(0.25)
 
 
-def _figures(timers: dict[int, tuple[float, int]], arrivals: dict) -> dict:
+def _figures(timers: dict[int, tuple[float, int]], sink) -> tuple[dict, list[int]]:
+    """The scenario's figures, and the ids of the timers whose page was lost."""
     from incidents.models import Notification, Timer
     from incidents.timers.sweep import BATCH
 
@@ -223,8 +245,10 @@ def _figures(timers: dict[int, tuple[float, int]], arrivals: dict) -> dict:
     row_states = dict(
         Notification.objects.filter(timer_id__in=list(timers)).values_list("timer_id", "state")
     )
+    # Read the sink after the rows: a row marked sent by then has arrived by then.
+    arrivals = _arrivals(sink)
     fire_lags, recorded_lags, delivery_lags = [], [], []
-    pending = lost = 0
+    pending, lost = 0, []
     for pk, (due, _) in timers.items():
         fired_at = timer_rows.get(pk)
         if fired_at is not None:
@@ -242,7 +266,10 @@ def _figures(timers: dict[int, tuple[float, int]], arrivals: dict) -> dict:
         on_its_way = (pk in timer_rows and fired_at is None) or row_states.get(pk) in (
             "queued", "sending"
         )
-        pending, lost = (pending + 1, lost) if on_its_way else (pending, lost + 1)
+        if on_its_way:
+            pending += 1
+        else:
+            lost.append(pk)
     unexpected = set(arrivals) - set(timers)
     rows = Notification.objects.filter(timer_id__in=list(timers))
 
@@ -253,6 +280,7 @@ def _figures(timers: dict[int, tuple[float, int]], arrivals: dict) -> dict:
         "timers": len(timers),
         "incidents": INCIDENTS,
         "spread_s": SPREAD_SECONDS,
+        "sweepers": SWEEPERS,
         "fired": len(recorded_lags),
         "fire_lag_p50_s": p(fire_lags, 50),
         "fire_lag_p99_s": p(fire_lags, 99),
@@ -262,7 +290,7 @@ def _figures(timers: dict[int, tuple[float, int]], arrivals: dict) -> dict:
         "delivery_lag_p99_s": p(delivery_lags, 99),
         "delivery_lag_max_s": round(max(delivery_lags), 3) if delivery_lags else -1,
         "delivered": len(set(arrivals) & set(timers)),
-        "lost": lost,
+        "lost": len(lost),
         "still_pending": pending,
         "duplicates": sum(len(seen) - 1 for seen in arrivals.values()) + len(unexpected),
         "rows_failed": rows.filter(state="failed").count(),
@@ -272,7 +300,22 @@ def _figures(timers: dict[int, tuple[float, int]], arrivals: dict) -> dict:
             )
         ),
         "sweep_batch": BATCH,
-    }
+    }, lost
+
+
+def _explain(lost: list[int]) -> list[str]:
+    """What became of some lost pages: their timer and outbox row."""
+    from incidents.models import Notification, Timer
+
+    lines = []
+    for timer in Timer.objects.filter(pk__in=lost):
+        row = Notification.objects.filter(timer=timer).first()
+        lines.append(
+            f"lost: timer {timer.pk} {timer.state} at {timer.fired_at} {timer.error!r}; "
+            + (f"row {row.pk} {row.state}, {row.attempts} attempts, {row.error!r}"
+               if row else "no outbox row")
+        )
+    return lines
 
 
 def _wait_for_ready(ctx, worker, timeout: float = 60) -> None:

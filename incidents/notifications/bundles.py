@@ -73,9 +73,15 @@ def claim(row: Notification, now: datetime, *, with_companions: bool) -> list[No
     wanted = Q(pk=row.pk)
     if with_companions:
         wanted |= _same_method(row) & Q(deliver_after__gt=now - BUNDLE_WINDOW)
-    Notification.objects.filter(wanted, state=State.QUEUED, deliver_after__lte=now).update(
-        state=State.SENDING, attempts=F("attempts") + 1, enqueued_at=now, bundle_key=key
-    )
+    # The row's own recipient and method stand outside the OR: the planner can then use the
+    # recipient index instead of scanning every queued row in the window.
+    Notification.objects.filter(
+        wanted,
+        recipient_id=row.recipient_id,
+        contact_method_id=row.contact_method_id,
+        state=State.QUEUED,
+        deliver_after__lte=now,
+    ).update(state=State.SENDING, attempts=F("attempts") + 1, enqueued_at=now, bundle_key=key)
     return list(
         Notification.objects.filter(
             recipient_id=row.recipient_id, bundle_key=key, state=State.SENDING

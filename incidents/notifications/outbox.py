@@ -127,10 +127,13 @@ def release_due(now: datetime, limit: int = 2000) -> int:
         state=State.SENDING, enqueued_at__lt=now - SENDING_STALE_AFTER
     ).update(state=State.QUEUED)
     with transaction.atomic():
+        # Two releases at once (several sweeps, several workers) take disjoint rows: the
+        # second would otherwise ask for the same rows again before the first commits.
         due = list(
             Notification.objects.filter(state=State.QUEUED, deliver_after__lte=now)
             .exclude(enqueued_at__gte=now - RE_ENQUEUE_AFTER)
             .order_by("deliver_after")
+            .select_for_update(skip_locked=True)
             .values_list("pk", flat=True)[:limit]
         )
         request_delivery([Notification(pk=pk) for pk in due])
