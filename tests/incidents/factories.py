@@ -49,6 +49,13 @@ def make_reachable(person: Person, email: str | None = None) -> ContactMethod:
     return method
 
 
+def make_pageable(person: Person) -> Person:
+    """``person`` with one email method used by both an urgent and a routine rule."""
+    method = make_reachable(person)
+    NotificationRule.objects.create(person=person, urgency="routine", contact_method=method)
+    return person
+
+
 def make_rotation(
     name: str | None = None,
     *,

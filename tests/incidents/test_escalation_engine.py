@@ -21,6 +21,7 @@ from incidents.services import (
 )
 from incidents.timers import sweep_due
 from tests.incidents.factories import (
+    make_pageable,
     make_person,
     make_reachable,
     make_rotation,
@@ -39,13 +40,9 @@ def org(db):
     team = make_team("Payments team", manager=manager)
     oncall = make_person("Olu Oncall", team=team)
     make_reachable(oncall)
-    leader = make_person("Lee Leader")
-    make_reachable(leader)
+    leader = make_pageable(make_person("Lee Leader"))  # breaches reach leaders as routine news
     wide = make_person("Wren Wide")
     make_reachable(wide)
-    NotificationRule.objects.create(  # leadership is told of breaches as routine news
-        person=leader, urgency="routine", contact_method=leader.contact_methods.get()
-    )
     AudienceGroup.objects.get(slug="leadership").members.add(leader)
     AudienceGroup.objects.get(slug="cross-functional").members.add(wide)
     rotation = make_rotation("Payments on-call", people=[oncall], team=team)
@@ -110,7 +107,7 @@ def test_acknowledgement_between_steps_sends_nothing_more(org, cast):
 
 
 def test_acknowledgement_cancels_the_delayed_sms_step_of_a_rule(org, cast):
-    from incidents.models import ContactMethod, NotificationRule
+    from incidents.models import ContactMethod
 
     sms = ContactMethod.objects.create(person=org["oncall"], kind="sms", address="+447700900123")
     NotificationRule.objects.create(

@@ -12,7 +12,6 @@ from incidents.comms.publish import update_publish
 from incidents.comms.render import Draft
 from incidents.models import (
     Notification,
-    NotificationRule,
     TimelineEvent,
     Timer,
 )
@@ -23,7 +22,7 @@ from incidents.services import (
     incident_set_status,
 )
 from incidents.timers import sweep_due
-from tests.incidents.factories import make_person, make_reachable, make_service
+from tests.incidents.factories import make_pageable, make_person, make_service
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 ANSWERS = {
@@ -37,16 +36,11 @@ REMINDER = "comms_update_reminder"
 
 
 
-def reachable(person):
-    method = make_reachable(person)
-    NotificationRule.objects.create(person=person, urgency="routine", contact_method=method)
-    return person
-
 
 @pytest.fixture
 def org(cast):
-    comms = reachable(make_person("Cara Comms", user=cast["comms"]))
-    commander = reachable(make_person("Cole Commander", user=cast["commander"]))
+    comms = make_pageable(make_person("Cara Comms", user=cast["comms"]))
+    commander = make_pageable(make_person("Cole Commander", user=cast["commander"]))
     service = make_service("Sign-up flow", tier=1, public=True)
     with time_machine.travel(T0, tick=False):
         incident = incident_declare(

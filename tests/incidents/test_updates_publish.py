@@ -15,14 +15,13 @@ from incidents.models import (
     Connector,
     Incident,
     Notification,
-    NotificationRule,
     ServiceSubscription,
     StatusUpdate,
     TimelineEvent,
     Timer,
 )
 from incidents.services import NotAllowed, incident_assign_role, incident_declare
-from tests.incidents.factories import make_person, make_reachable, make_service
+from tests.incidents.factories import make_pageable, make_person, make_service
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 ANSWERS = {
@@ -35,20 +34,14 @@ ANSWERS = {
 
 
 
-def reachable(person):
-    """An email method used by both an urgent and a routine rule."""
-    method = make_reachable(person)
-    NotificationRule.objects.create(person=person, urgency="routine", contact_method=method)
-    return person
-
 
 @pytest.fixture
 def org(cast):
-    comms = reachable(make_person("Cara Comms", user=cast["comms"]))
-    commander = reachable(make_person("Cole Commander", user=cast["commander"]))
-    responder = reachable(make_person("Rae Responder", user=cast["responder"]))
-    leader = reachable(make_person("Lee Leader", user=cast["leader"]))
-    follower = reachable(make_person("Fay Follower"))
+    comms = make_pageable(make_person("Cara Comms", user=cast["comms"]))
+    commander = make_pageable(make_person("Cole Commander", user=cast["commander"]))
+    responder = make_pageable(make_person("Rae Responder", user=cast["responder"]))
+    leader = make_pageable(make_person("Lee Leader", user=cast["leader"]))
+    follower = make_pageable(make_person("Fay Follower"))
     AudienceGroup.objects.get(slug="leadership").members.add(leader)
     signup = make_service("Sign-up flow", tier=1, public=True)
     signup.connectors.add(
