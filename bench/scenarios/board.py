@@ -1,5 +1,6 @@
 """Board partial: the full cards and the unchanged poll (204), 100 open among 50,000 closed."""
 
+import time
 from datetime import timedelta
 
 from bench.load import ratio
@@ -24,6 +25,7 @@ def run(ctx) -> dict:
         _analyze()
         login = ctx.login("bench-board-responder", roles=(RESPONDERS,))
         queries = _partial_queries("bench-board-responder")
+        alone = _partial_alone("bench-board-responder")
         version = _current_version()
 
         poll = f"/board/?v={version}"
@@ -41,6 +43,7 @@ def run(ctx) -> dict:
         "partial_p99_ratio": ratio(partial.p99_ms, page.p99_ms),
         "unchanged_p99_ratio": ratio(unchanged.p99_ms, page.p99_ms),
         "queries": queries,
+        **alone,
         "unchanged_status": unchanged_status,
         "open_incidents": OPEN_INCIDENTS,
         "closed_incidents": CLOSED_INCIDENTS,
@@ -71,6 +74,34 @@ def _partial_queries(username: str) -> int:
     if cards != OPEN_INCIDENTS:
         raise RuntimeError(f"the board shows {cards} cards, not {OPEN_INCIDENTS}")
     return len(captured)
+
+
+def _partial_alone(username: str, runs: int = 10) -> dict:
+    """The partial served in this process one at a time, with no load beside it: drawn from
+    an empty card cache (every card built and rendered, as after a restart) and from a full
+    one (as for a viewer polling after a change elsewhere). Medians, in ms."""
+    from statistics import median
+
+    from django.contrib.auth import get_user_model
+    from django.core.cache import cache
+    from django.test import Client
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(get_user_model().objects.get(username=username))
+
+    def timed(clear: bool) -> float:
+        if clear:
+            cache.clear()
+        started = time.perf_counter()
+        client.get("/board/", headers=HTMX)
+        return (time.perf_counter() - started) * 1000
+
+    cold = [timed(clear=True) for _ in range(runs)]
+    warm = [timed(clear=False) for _ in range(runs)]
+    return {
+        "alone_cold_p50_ms": round(median(cold), 1),
+        "alone_cached_p50_ms": round(median(warm), 1),
+    }
 
 
 def _services():

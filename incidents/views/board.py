@@ -18,15 +18,8 @@ from django.views.decorators.vary import vary_on_headers
 from portal import roles
 from portal.roles import role_required
 
-from ..board import (
-    BoardFilterForm,
-    board_card,
-    board_cards,
-    board_queryset,
-    board_version,
-    filtered_incidents,
-    severity_above,
-)
+from ..board import BoardFilterForm, board_version, filtered_incidents
+from ..board_cards import Viewer, board_card, board_queryset, rendered_cards, severity_above
 from ..models import Incident, IncidentRole, IncidentRoleKind, Severity
 from ..services import (
     NotAllowed,
@@ -64,17 +57,18 @@ def board(request):
     filter_form = BoardFilterForm(request.GET)
     filters_valid = filter_form.is_valid()
     filters = filter_form.cleaned_data if filters_valid else {}
-    incidents = filtered_incidents(board_queryset(), filters, person)
+    incidents = list(filtered_incidents(board_queryset(), filters, person))
     now = timezone.now()
-    cards = board_cards(incidents, now, person)
 
     query = request.GET.copy()
     query.pop(VERSION_PARAM, None)
     board_url = reverse("incidents:board")
     here = f"{board_url}?{query.urlencode()}" if query else board_url
     query[VERSION_PARAM] = version.token
+    viewer = _viewer(request, person, here)
     context = {
-        "cards": cards,
+        "incidents": incidents,
+        "cards": rendered_cards(incidents, now, viewer),
         "open_count": version.open_count,
         "filter_form": filter_form,
         "filters_valid": filters_valid,
@@ -83,20 +77,20 @@ def board(request):
         "poll_url": f"{board_url}?{query.urlencode()}",
         "version": version.token,
         "now": now,
-        **_viewer_context(request, here),
     }
     template = "incidents/board.html#cards" if partial else "incidents/board.html"
     return render(request, template, context)
 
 
-def _viewer_context(request, here: str) -> dict:
+def _viewer(request, person, here: str) -> Viewer:
     can_act = roles.has_role(request.user, *roles.OPERATORS)
-    return {
-        "can_act": can_act,
+    return Viewer(
+        person=person,
+        can_act=can_act,
+        next_url=here,
         # Rendered once here rather than by {% csrf_token %} in each of a card's four forms.
-        "csrf_input": csrf_input(request) if can_act else "",
-        "next_url": here,
-    }
+        csrf_input=csrf_input(request) if can_act else "",
+    )
 
 
 # --- Quick actions ----------------------------------------------------------------------------
@@ -223,14 +217,16 @@ def board_action(request, number: int, action: str):
         return redirect(f"{next_url}#incident-{number}")
 
     person = person_of(request.user)
-    card = board_card(number, timezone.now(), person)
+    viewer = _viewer(request, person, next_url)
     context = {
-        "card": card,
+        "card": board_card(number, timezone.now(), person),
         "number": number,
         "notice": notice,
-        **_viewer_context(request, next_url),
+        "can_act": viewer.can_act,
+        "csrf_input": viewer.csrf_input,
+        "next_url": viewer.next_url,
     }
-    template = "incidents/board.html#card" if card else "incidents/board.html#gone"
+    template = "incidents/board.html#card" if context["card"] else "incidents/board.html#gone"
     response = render(request, template, context, status=status)
     if status == 403:
         response[CARD_HEADER] = "1"
