@@ -3,6 +3,7 @@
 from celery import shared_task
 from django.utils import timezone
 
+from portal import broker
 from portal.health import SWEEP
 from portal.models import Heartbeat
 
@@ -10,6 +11,7 @@ from . import intake
 from .notifications import delivery, outbox
 from .timers import sweep_due
 
+DELIVER_QUEUE = "deliver"
 # A release request older than this is dropped: the next sweep has asked for a newer one.
 RELEASE_EXPIRES_SECONDS = 10
 
@@ -32,12 +34,21 @@ def timers_sweep():
 def notifications_release():
     """Request delivery of notifications now due (held bundles, retries, delayed rules)
     and of those whose request the broker lost (slow queue, asked for by every sweep)."""
-    outbox.release_due(timezone.now())
+    outbox.release_due(timezone.now(), requests_waiting=broker.waiting(DELIVER_QUEUE))
+
+
+@shared_task(name="incidents.tasks.notifications_deliver", ignore_result=True, acks_late=True)
+def notifications_deliver(notification_ids: list[int]):
+    """Deliver outbox rows one after another; idempotent, so a redelivered message sends
+    nothing twice."""
+    for notification_id in notification_ids:
+        delivery.deliver(notification_id)
 
 
 @shared_task(name="incidents.tasks.notification_deliver", ignore_result=True, acks_late=True)
 def notification_deliver(notification_id: int):
-    """Deliver one outbox row; idempotent, so a redelivered message sends nothing twice."""
+    """One row: the request an earlier version sent, still waiting in a broker after an
+    upgrade."""
     delivery.deliver(notification_id)
 
 

@@ -3,9 +3,20 @@
 import os
 
 from celery import Celery
+from celery.signals import task_postrun, task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
 app = Celery("portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@task_prerun.connect
+@task_postrun.connect
+def recycle_connections(**kwargs):
+    """Around each task, as around each web request: drop a connection that is broken or
+    older than CONN_MAX_AGE, keep the others (see CELERY_DB_REUSE_MAX in the settings)."""
+    from django.db import close_old_connections
+
+    close_old_connections()

@@ -204,9 +204,15 @@ CELERY_TASK_DEFAULT_QUEUE = "slow"
 # Three queues so that a slow channel never delays the sweep: sweeps, deliveries, the rest.
 CELERY_TASK_ROUTES = {
     "incidents.tasks.timers_sweep": {"queue": "sweep"},
+    "incidents.tasks.notifications_deliver": {"queue": "deliver"},
     "incidents.tasks.notification_deliver": {"queue": "deliver"},
 }
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Celery's Django fixup closes every database connection before and after each task unless
+# this is set: a new PostgreSQL backend per delivery, which costs more than the delivery.
+# Connections are kept instead, and recycled by CONN_MAX_AGE and the health checks
+# (portal.celery runs close_old_connections around each task, as Django does per request).
+CELERY_DB_REUSE_MAX = 1000
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 SWEEP_INTERVAL_SECONDS = env.float("SWEEP_INTERVAL_SECONDS", default=1.0)
 CELERY_BEAT_SCHEDULE = {

@@ -87,5 +87,7 @@ def claim(row: Notification, now: datetime, *, with_companions: bool) -> list[No
             recipient_id=row.recipient_id, bundle_key=key, state=State.SENDING
         )
         .select_related("contact_method", "recipient", "incident", "timer")
+        # The policy snapshot is the largest field of an incident, and no message shows it.
+        .defer("incident__escalation_snapshot")
         .order_by("queued_at", "pk")
     )

@@ -29,12 +29,21 @@ State = Notification.State
 MAX_ATTEMPTS = 5
 BACKOFF_SECONDS = (2, 8, 30, 120)  # before attempts 2, 3, 4, 5
 LOG_LIMIT = 10_000
+DECIDING_FIELDS = (
+    "state", "deliver_after", "incident_id", "reason", "recipient_id", "contact_method_id",
+    "urgency", "delivery_log",
+)
 
 
 def deliver(notification_id: int, now: datetime | None = None) -> str:
     """Send the row if it is still queued and due. Returns its state afterwards."""
     now = now or timezone.now()
-    row = Notification.objects.filter(pk=notification_id).first()
+    # Only what deciding needs (the claim below loads the rows it sends in full).
+    row = (
+        Notification.objects.filter(pk=notification_id)
+        .only(*DECIDING_FIELDS)
+        .first()
+    )
     if row is None:
         return "missing"
     if row.state != State.QUEUED or row.deliver_after > now:

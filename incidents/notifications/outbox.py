@@ -6,6 +6,7 @@ same cause writes nothing new. Delivery is requested with ``transaction.on_commi
 request the broker loses is asked for again by ``release_due``.
 """
 
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -23,6 +24,8 @@ RE_ENQUEUE_AFTER = timedelta(seconds=settings.NOTIFICATION_REQUEST_AGAIN_SECONDS
 SENDING_STALE_AFTER = timedelta(
     seconds=settings.NOTIFICATION_SENDING_STALE_SECONDS
 )
+DELIVERY_MESSAGE_ROWS = 10
+DELIVERY_MESSAGES_AT_LEAST = 8  # up to 8 rows: a message each
 
 
 @dataclass(frozen=True)
@@ -69,19 +72,24 @@ def notify_person(
         row = queue_one(
             person=person, method=method, urgency=urgency, reason=reason, cause=cause,
             message=shaped, deliver_after=now + timedelta(minutes=rule.delay_minutes),
-            now=now, incident=incident, timer=timer,
+            now=now, incident=incident, timer=timer, requested=True,
         )
         if row is not None:
             created.append(row)
-    request_delivery([n for n in created if n.deliver_after <= now])
+    request_delivery([n for n in created if n.enqueued_at is not None], stamped=True)
     return created
 
 
 def queue_one(
     *, person: Person, method: ContactMethod, urgency: str, reason: str, cause: str,
     message: Message, deliver_after: datetime, now: datetime, incident=None, timer=None,
+    requested: bool = False,
 ) -> Notification | None:
-    """Write one outbox row; None when this cause already reached ``method``."""
+    """Write one outbox row; None when this cause already reached ``method``.
+
+    ``requested``: the caller asks for its delivery in this transaction, with
+    ``request_delivery(..., stamped=True)`` when it is due now.
+    """
     try:
         with transaction.atomic():
             return Notification.objects.create(
@@ -98,46 +106,82 @@ def queue_one(
                 idempotency_key=idempotency_key(cause, person.pk, method.pk),
                 deliver_after=deliver_after,
                 queued_at=now,
+                enqueued_at=now if requested and deliver_after <= now else None,
             )
     except IntegrityError:
         return None  # this cause already reached this person on this method
 
 
-def request_delivery(notifications) -> None:
-    """Ask a worker to deliver these rows once the current transaction commits."""
+def request_delivery(notifications, *, stamped: bool = False) -> None:
+    """Ask the workers to deliver these rows once the current transaction commits.
+
+    ``stamped``: the rows were written with ``enqueued_at`` already set.
+    """
     ids = [n.pk for n in notifications]
     if not ids:
         return
-    Notification.objects.filter(pk__in=ids).update(enqueued_at=timezone.now())
-
-    def enqueue():
-        from ..tasks import notification_deliver
-
-        for pk in ids:
-            notification_deliver.delay(pk)
-
-    transaction.on_commit(enqueue)
+    if not stamped:
+        Notification.objects.filter(pk__in=ids).update(enqueued_at=timezone.now())
+    _requested().extend(ids)
+    # One callback per call, and the first to run sends everything requested so far: a
+    # callback dropped with a rolled-back savepoint leaves the others to send the rest.
+    transaction.on_commit(_send_requests)
 
 
-def release_due(now: datetime, limit: int = 2000) -> int:
+# The rows requested in this thread's transaction, sent together at commit: a page of 200
+# people asks for 400 deliveries in one transaction, one request at a time.
+_requests = threading.local()
+
+
+def _requested() -> list[int]:
+    if not hasattr(_requests, "ids"):
+        _requests.ids = []
+    return _requests.ids
+
+
+def _send_requests() -> None:
+    """Send the delivery requests collected since the last commit. A large batch goes out
+    as messages of up to ``DELIVERY_MESSAGE_ROWS`` rows (a message costs about as much as
+    a send), a small one as a message per row, so that every worker process can take a
+    part of it. (Ids left by a rolled-back transaction ride along and find no row.)"""
+    ids, _requests.ids = _requested(), []
+    if not ids:
+        return
+    from ..tasks import notifications_deliver
+
+    size = min(DELIVERY_MESSAGE_ROWS, -(-len(ids) // DELIVERY_MESSAGES_AT_LEAST))
+    for start in range(0, len(ids), size):
+        notifications_deliver.delay(ids[start:start + size])
+
+
+def release_due(now: datetime, limit: int = 2000, *, requests_waiting: int | None = 0) -> int:
     """Request delivery of queued rows whose time has come and that no worker was asked
     about recently: delayed rule steps (SMS after 5 minutes), and requests a broker lost.
-    Also returns rows stuck in ``sending`` (a worker killed mid-delivery) to the queue."""
+    Also returns rows stuck in ``sending`` (a worker killed mid-delivery) to the queue.
+
+    ``requests_waiting``: delivery requests the broker still holds (None: unknown). While
+    some wait, the rows asked for long ago are behind them in the queue, not lost: asking
+    again would only double a backlog the workers are already behind on. Then only rows
+    never asked for (held bundles, retries, delayed rules) are released.
+    """
     Notification.objects.filter(
         state=State.SENDING, enqueued_at__lt=now - SENDING_STALE_AFTER
     ).update(state=State.QUEUED)
+    due = Notification.objects.filter(state=State.QUEUED, deliver_after__lte=now)
+    if requests_waiting:
+        due = due.filter(enqueued_at__isnull=True)
+    else:
+        due = due.exclude(enqueued_at__gte=now - RE_ENQUEUE_AFTER)
     with transaction.atomic():
         # Two releases at once (several sweeps, several workers) take disjoint rows: the
         # second would otherwise ask for the same rows again before the first commits.
-        due = list(
-            Notification.objects.filter(state=State.QUEUED, deliver_after__lte=now)
-            .exclude(enqueued_at__gte=now - RE_ENQUEUE_AFTER)
-            .order_by("deliver_after")
+        ids = list(
+            due.order_by("deliver_after")
             .select_for_update(skip_locked=True)
             .values_list("pk", flat=True)[:limit]
         )
-        request_delivery([Notification(pk=pk) for pk in due])
-    return len(due)
+        request_delivery([Notification(pk=pk) for pk in ids])
+    return len(ids)
 
 
 def cancel_pending(*, incident, urgency: str | None = None) -> int:

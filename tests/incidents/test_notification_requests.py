@@ -1,0 +1,149 @@
+"""Asking the workers for deliveries: at commit, in few messages for a large page, and never
+piling requests on a backlog the broker still holds."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from django.db import transaction
+
+from incidents.escalation import engine
+from incidents.models import Incident, Notification
+from incidents.notifications.outbox import release_due
+from portal import broker
+from portal.celery import app
+from tests.incidents.factories import make_person, make_reachable
+
+T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def requests(monkeypatch):
+    """The delivery requests sent to the broker, as the lists of row ids they carry."""
+    sent: list[list[int]] = []
+    monkeypatch.setattr(
+        "incidents.tasks.notifications_deliver.delay", lambda ids: sent.append(list(ids))
+    )
+    return sent
+
+
+def people(count: int):
+    crowd = [make_person(f"Responder {n}") for n in range(count)]
+    for person in crowd:
+        make_reachable(person)
+    return crowd
+
+
+def page(incident, crowd, capture):
+    with capture(execute=True), transaction.atomic():
+        engine.page_now(incident, crowd, by=None)
+    return set(Notification.objects.filter(incident=incident).values_list("pk", flat=True))
+
+
+def test_a_page_of_many_goes_out_in_messages_of_ten_rows(
+    db, requests, django_capture_on_commit_callbacks
+):
+    incident = Incident.objects.create(title="Payments failing", severity="sev1")
+    rows = page(incident, people(105), django_capture_on_commit_callbacks)
+
+    assert len(rows) == 105
+    assert [len(ids) for ids in requests] == [10] * 10 + [5]
+    assert sorted(pk for ids in requests for pk in ids) == sorted(rows)
+
+
+def test_a_middling_page_is_spread_over_eight_messages(
+    db, requests, django_capture_on_commit_callbacks
+):
+    incident = Incident.objects.create(title="Payments failing", severity="sev1")
+    page(incident, people(20), django_capture_on_commit_callbacks)
+
+    assert [len(ids) for ids in requests] == [3] * 6 + [2]  # every worker process gets some
+
+
+def test_a_small_page_goes_out_as_a_message_per_row(
+    db, requests, django_capture_on_commit_callbacks
+):
+    incident = Incident.objects.create(title="Payments failing", severity="sev1")
+    rows = page(incident, people(3), django_capture_on_commit_callbacks)
+
+    assert sorted(requests) == sorted([pk] for pk in rows)  # each worker can take one
+
+
+def test_nothing_is_asked_for_before_the_commit(db, requests, django_capture_on_commit_callbacks):
+    incident = Incident.objects.create(title="Payments failing", severity="sev1")
+    with django_capture_on_commit_callbacks(execute=False) as callbacks, transaction.atomic():
+        engine.page_now(incident, people(2), by=None)
+    assert requests == []
+    for callback in callbacks:
+        callback()
+    assert len(requests) == 2
+
+
+def test_a_rolled_back_savepoint_does_not_stop_the_requests_after_it(
+    db, requests, django_capture_on_commit_callbacks
+):
+    incident = Incident.objects.create(title="Payments failing", severity="sev1")
+    first, second = people(2)
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        try:
+            with transaction.atomic():
+                engine.page_now(incident, [first], by=None)
+                raise RuntimeError("the step failed after paging")
+        except RuntimeError:
+            pass
+        engine.page_now(incident, [second], by=None)
+
+    [row] = Notification.objects.filter(incident=incident)
+    assert row.recipient == second
+    assert row.pk in {pk for ids in requests for pk in ids}
+
+
+def queued(incident, person, *, enqueued_at):
+    method = make_reachable(person)
+    return Notification.objects.create(
+        incident=incident, recipient=person, contact_method=method, channel="email",
+        urgency="urgent", subject="s", body="b", idempotency_key=f"k{person.pk}",
+        deliver_after=T0, queued_at=T0, enqueued_at=enqueued_at,
+    )
+
+
+def test_release_adds_no_request_to_a_backlog_the_broker_still_holds(db, requests):
+    incident = Incident.objects.create(title="Payments failing", severity="sev1")
+    asked_long_ago = queued(incident, make_person("Ana"), enqueued_at=T0)
+    never_asked = queued(incident, make_person("Ben"), enqueued_at=None)  # held, or a retry
+    now = T0 + timedelta(minutes=10)
+
+    with time_machine.travel(now, tick=False), transaction.atomic():
+        assert release_due(now, requests_waiting=250) == 1
+    assert Notification.objects.get(pk=never_asked.pk).enqueued_at == now
+    assert Notification.objects.get(pk=asked_long_ago.pk).enqueued_at == T0
+
+    # The broker is empty (or was flushed): a request that old is lost; ask again.
+    with time_machine.travel(now, tick=False), transaction.atomic():
+        assert release_due(now, requests_waiting=0) == 1
+    assert Notification.objects.get(pk=asked_long_ago.pk).enqueued_at == now
+
+
+def test_release_asks_again_when_the_broker_cannot_say(db, requests):
+    incident = Incident.objects.create(title="Payments failing", severity="sev1")
+    queued(incident, make_person("Ana"), enqueued_at=T0)
+    with transaction.atomic():
+        assert release_due(T0 + timedelta(minutes=10), requests_waiting=None) == 1
+
+
+def test_the_broker_counts_the_messages_waiting_in_a_queue(monkeypatch):
+    monkeypatch.setattr(app.conf, "broker_url", "memory://")
+    monkeypatch.setattr(app.conf, "broker_read_url", None)
+    assert broker.waiting("deliver-test") == 0
+    with app.connection_for_write() as connection:
+        queue = connection.SimpleQueue("deliver-test")
+        queue.put({"n": 1})
+        queue.put({"n": 2})
+        assert broker.waiting("deliver-test") == 2
+        queue.clear()
+
+
+def test_a_broker_that_does_not_answer_counts_as_unknown(monkeypatch):
+    monkeypatch.setattr(app.conf, "broker_url", "redis://127.0.0.1:1/0")
+    monkeypatch.setattr(app.conf, "broker_read_url", None)
+    assert broker.waiting("deliver") is None
