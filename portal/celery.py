@@ -14,9 +14,14 @@ app.autodiscover_tasks()
 
 @task_prerun.connect
 @task_postrun.connect
-def recycle_connections(**kwargs):
+def recycle_connections(task=None, **kwargs):
     """Around each task, as around each web request: drop a connection that is broken or
-    older than CONN_MAX_AGE, keep the others (see CELERY_DB_REUSE_MAX in the settings)."""
+    older than CONN_MAX_AGE, keep the others (see CELERY_DB_REUSE_MAX in the settings).
+    Not around a task run in the caller's own process (``apply``, eager mode): the
+    connection is the caller's, maybe inside its transaction."""
     from django.db import close_old_connections
+
+    if task is not None and getattr(task.request, "is_eager", False):
+        return
 
     close_old_connections()

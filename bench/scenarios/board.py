@@ -1,4 +1,12 @@
-"""Board partial: the full cards and the unchanged poll (204), 100 open among 50,000 closed."""
+"""Board partial: the full cards and the unchanged poll (204), 100 open among 50,000 closed.
+
+Keys: ``partial_*`` (the cards, polled by one viewer under load: after the first request
+each card comes from the card cache, as for everyone polling a board that changed
+elsewhere), ``unchanged_*`` (the 204 poll), their p99 ratios to the trivial page,
+``queries`` (of one partial with every card built), ``alone_cold_p50_ms`` and
+``alone_cached_p50_ms`` (one request at a time in the bench's own process, with the card
+cache emptied before each, and full).
+"""
 
 import time
 from datetime import timedelta
