@@ -188,17 +188,18 @@ def _page_step(incident, plan, round_, step, now, *, cause, timer=None) -> list[
 def _page_people(incident, people, urgency, reason, cause, now, timer) -> list[Person]:
     """Queue notifications for each person; returns those with at least one usable method."""
     reached = []
-    for person in people:
-        message = render.page_message(
-            incident=incident, person=person, urgency=urgency, cause=cause, reason=reason,
-            timer=timer,
-        )
-        rows = outbox.notify_person(
-            person=person, urgency=urgency, reason=reason, cause=cause, message=message,
-            now=now, incident=incident, timer=timer, render=render.shape,
-        )
-        if rows or outbox.usable_rules(person, urgency):
-            reached.append(person)
+    with outbox.delivery_batch():
+        for person in people:
+            message = render.page_message(
+                incident=incident, person=person, urgency=urgency, cause=cause, reason=reason,
+                timer=timer,
+            )
+            rows = outbox.notify_person(
+                person=person, urgency=urgency, reason=reason, cause=cause, message=message,
+                now=now, incident=incident, timer=timer, render=render.shape,
+            )
+            if rows or outbox.usable_rules(person, urgency):
+                reached.append(person)
     return reached
 
 

@@ -7,8 +7,10 @@ request the broker loses is asked for again by ``release_due``.
 """
 
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -113,7 +115,8 @@ def queue_one(
 
 
 def request_delivery(notifications, *, stamped: bool = False) -> None:
-    """Ask the workers to deliver these rows once the current transaction commits.
+    """Ask the workers to deliver these rows once the current transaction commits (inside
+    ``delivery_batch``, together with the batch's other rows).
 
     ``stamped``: the rows were written with ``enqueued_at`` already set.
     """
@@ -122,31 +125,39 @@ def request_delivery(notifications, *, stamped: bool = False) -> None:
         return
     if not stamped:
         Notification.objects.filter(pk__in=ids).update(enqueued_at=timezone.now())
-    _requested().extend(ids)
-    # One callback per call, and the first to run sends everything requested so far: a
-    # callback dropped with a rolled-back savepoint leaves the others to send the rest.
-    transaction.on_commit(_send_requests)
+    batch = getattr(_batches, "current", None)
+    if batch is not None:
+        batch.extend(ids)
+    else:
+        transaction.on_commit(partial(_send_requests, ids))
 
 
-# The rows requested in this thread's transaction, sent together at commit: a page of 200
-# people asks for 400 deliveries in one transaction, one request at a time.
-_requests = threading.local()
+_batches = threading.local()
 
 
-def _requested() -> list[int]:
-    if not hasattr(_requests, "ids"):
-        _requests.ids = []
-    return _requests.ids
-
-
-def _send_requests() -> None:
-    """Send the delivery requests collected since the last commit. A large batch goes out
-    as messages of up to ``DELIVERY_MESSAGE_ROWS`` rows (a message costs about as much as
-    a send), a small one as a message per row, so that every worker process can take a
-    part of it. (Ids left by a rolled-back transaction ride along and find no row.)"""
-    ids, _requests.ids = _requested(), []
-    if not ids:
+@contextmanager
+def delivery_batch():
+    """Collect the delivery requests made inside, and send them together when the
+    transaction commits: a page of 200 people asks for 400 deliveries one person at a time,
+    a sweep batch for one per fired timer. Nested batches belong to the outermost one."""
+    if getattr(_batches, "current", None) is not None:
+        yield
         return
+    _batches.current = batch = []
+    try:
+        yield
+    finally:
+        _batches.current = None
+    # Not reached when the block raised: its rows are being rolled back with it.
+    if batch:
+        transaction.on_commit(partial(_send_requests, batch))
+
+
+def _send_requests(ids: list[int]) -> None:
+    """A large batch goes out as messages of up to ``DELIVERY_MESSAGE_ROWS`` rows (a message
+    costs about as much as a send), a small one as a message per row, so that every worker
+    process can take a part of it. (The ids of rows a rolled-back savepoint took back ride
+    along and find no row.)"""
     from ..tasks import notifications_deliver
 
     size = min(DELIVERY_MESSAGE_ROWS, -(-len(ids) // DELIVERY_MESSAGES_AT_LEAST))

@@ -6,6 +6,7 @@ from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from ..models import Timer
+from ..notifications.outbox import delivery_batch
 from .registry import handler_for
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,9 @@ def _fire_batch(now: datetime, retry_later: set[int]) -> tuple[int, int]:
     next sweep; ``retry_later`` keeps this sweep from picking it up again at once.
     """
     skip_locked = connection.features.has_select_for_update_skip_locked
-    with transaction.atomic():
+    # The deliveries the handlers ask for leave together at commit, a few broker messages
+    # for the whole batch rather than one per page.
+    with transaction.atomic(), delivery_batch():
         due = Timer.objects.filter(state=State.PENDING, due_at__lte=now).order_by("due_at", "id")
         if retry_later:
             due = due.exclude(pk__in=retry_later)

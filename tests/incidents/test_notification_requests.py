@@ -147,3 +147,22 @@ def test_a_broker_that_does_not_answer_counts_as_unknown(monkeypatch):
     monkeypatch.setattr(app.conf, "broker_url", "redis://127.0.0.1:1/0")
     monkeypatch.setattr(app.conf, "broker_read_url", None)
     assert broker.waiting("deliver") is None
+
+
+def test_requests_of_a_rolled_back_transaction_are_never_sent(
+    db, requests, django_capture_on_commit_callbacks
+):
+    incident = Incident.objects.create(title="Payments failing", severity="sev1")
+    gone, kept = people(2)
+    with django_capture_on_commit_callbacks(execute=True):
+        try:
+            with transaction.atomic():
+                engine.page_now(incident, [gone], by=None)
+                raise RuntimeError("the request failed after paging")
+        except RuntimeError:
+            pass
+        with transaction.atomic():
+            engine.page_now(incident, [kept], by=None)
+
+    [row] = Notification.objects.filter(incident=incident)
+    assert requests == [[row.pk]]
