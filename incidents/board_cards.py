@@ -20,7 +20,7 @@ Only the cards missing from the cache are built, with three queries for any numb
 import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.core.cache import cache
 from django.template.loader import get_template
@@ -28,6 +28,7 @@ from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
 from .clocks import Clock, TargetBook, incident_clocks
+from .metrics.labels import age_label
 from .models import (
     STANDARD_ROLES,
     Incident,
@@ -110,21 +111,6 @@ def severity_above(severity: str) -> str | None:
     """The next more severe level (SEV3 → SEV2), or None at SEV1."""
     position = SEVERITY_ORDER.index(severity)
     return SEVERITY_ORDER[position - 1] if position > 0 else None
-
-
-def age_label(delta: timedelta) -> str:
-    """A short age that reads at a glance: 40 s, 12 min, 3 h 05 min, 2 d 4 h."""
-    seconds = max(int(delta.total_seconds()), 0)
-    if seconds < 60:
-        return f"{seconds} s"
-    minutes = seconds // 60
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return f"{hours} h {minutes:02d} min"
-    days, hours = divmod(hours, 24)
-    return f"{days} d {hours} h"
 
 
 def _seat_title(kind: str, custom_name: str) -> str:
@@ -224,8 +210,10 @@ class CardBuilder:
             ],
             missing_seats=[kind for kind in STANDARD_ROLES if kind not in held],
             clocks=incident_clocks(incident, targets, self.now),
-            age=age_label(self.now - incident.declared_at),
-            last_update_age=age_label(self.now - last_update) if last_update else None,
+            age=age_label((self.now - incident.declared_at).total_seconds()),
+            last_update_age=(
+                age_label((self.now - last_update).total_seconds()) if last_update else None
+            ),
             viewer_kinds={s.kind for s in seats if s.holder_id == self.person_id},
             raise_to=severity_above(incident.severity),
         )
