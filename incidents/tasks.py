@@ -39,10 +39,9 @@ def notifications_release():
 
 @shared_task(name="incidents.tasks.notifications_deliver", ignore_result=True, acks_late=True)
 def notifications_deliver(notification_ids: list[int]):
-    """Deliver outbox rows one after another; idempotent, so a redelivered message sends
-    nothing twice."""
-    for notification_id in notification_ids:
-        delivery.deliver(notification_id)
+    """Deliver outbox rows, claimed together and sent one message after another;
+    idempotent, so a redelivered request sends nothing twice."""
+    delivery.deliver_many(notification_ids)
 
 
 @shared_task(name="incidents.tasks.notification_deliver", ignore_result=True, acks_late=True)

@@ -44,7 +44,8 @@ TAG = re.compile(rb"bench-timer-(\d+)@(\d+\.\d+)")
 
 
 def _register_handler() -> None:
-    """The bench's timer kind: page one person, and say in the page when the handler ran."""
+    """The bench's timer kind: page one person, and say in the page when the handler ran.
+    Like a real kind, it reads its people and incidents once per sweep batch (``load``)."""
     from django.db.models import Prefetch
 
     from incidents.models import Incident, Notification, NotificationRule, Person
@@ -55,11 +56,22 @@ def _register_handler() -> None:
         "notification_rules", queryset=NotificationRule.objects.select_related("contact_method")
     )
 
-    @register(KIND)
+    def load(timers):
+        people = Person.objects.prefetch_related(rules).in_bulk(
+            {timer.reference["person"] for timer in timers}
+        )
+        incidents = Incident.objects.in_bulk({timer.incident_id for timer in timers})
+        for timer in timers:
+            timer.page = people.get(timer.reference["person"]), incidents.get(timer.incident_id)
+
+    @register(KIND, load=load)
     def page_one(timer, now):
         ran = time.time()
+        person, incident = getattr(timer, "page", (None, None))
         notify_person(
-            person=Person.objects.prefetch_related(rules).get(pk=timer.reference["person"]),
+            person=person or Person.objects.prefetch_related(rules).get(
+                pk=timer.reference["person"]
+            ),
             urgency="urgent",
             reason=Notification.Reason.ESCALATION,
             cause=f"timer:{timer.pk}",
@@ -67,7 +79,7 @@ def _register_handler() -> None:
                 subject=f"{PREFIX}page {timer.pk}", body=f"bench-timer-{timer.pk}@{ran:.6f}"
             ),
             now=now,
-            incident=Incident.objects.get(pk=timer.incident_id),
+            incident=incident or Incident.objects.get(pk=timer.incident_id),
             timer=timer,
         )
 

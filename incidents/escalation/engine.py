@@ -188,7 +188,7 @@ def _page_step(incident, plan, round_, step, now, *, cause, timer=None) -> list[
 def _page_people(incident, people, urgency, reason, cause, now, timer) -> list[Person]:
     """Queue notifications for each person; returns those with at least one usable method."""
     reached = []
-    with outbox.delivery_batch():
+    with outbox.delivery_batch(), render.services_read_once(incident):
         for person in people:
             message = render.page_message(
                 incident=incident, person=person, urgency=urgency, cause=cause, reason=reason,

@@ -32,26 +32,37 @@ def bundles(row: Notification) -> bool:
     return row.incident_id is not None and row.reason != Notification.Reason.TEST
 
 
-def _same_method(row: Notification) -> Q:
-    return Q(
-        recipient_id=row.recipient_id,
-        contact_method_id=row.contact_method_id,
-        urgency=row.urgency,
-        incident__isnull=False,
-    ) & ~Q(reason=Notification.Reason.TEST)
+def _method(row: Notification) -> tuple[int, str]:
+    """What a bundle shares: one contact method (so one person) and one urgency."""
+    return row.contact_method_id, row.urgency
 
 
-def hold_until(row: Notification, now: datetime) -> datetime | None:
-    """When ``row`` may go, if a message left for its method less than a window ago."""
+def _pages_to(methods) -> Q:
+    """Pages (not tests, with an incident) to any of ``methods``: (method id, urgency)."""
+    either = Q()
+    for method_id, urgency in methods:
+        either |= Q(contact_method_id=method_id, urgency=urgency)
+    return either & Q(incident__isnull=False) & ~Q(reason=Notification.Reason.TEST)
+
+
+def hold_until(rows: list[Notification], now: datetime) -> dict[tuple[int, str], datetime]:
+    """For the methods of ``rows`` that had a message less than a window ago: when their
+    pages may go, by (method id, urgency). One query for any number of rows."""
+    methods = {_method(row) for row in rows if bundles(row)}
+    if not methods:
+        return {}
     recent = Q(state=State.SENT, sent_at__gt=now - BUNDLE_WINDOW) | Q(
         state=State.SENDING, enqueued_at__gt=now - BUNDLE_WINDOW
     )
     last = (
-        Notification.objects.filter(_same_method(row) & recent)
-        .exclude(pk=row.pk)
-        .aggregate(last=Max(Coalesce("sent_at", "enqueued_at")))["last"]
+        Notification.objects.filter(
+            _pages_to(methods) & recent,
+            recipient_id__in={row.recipient_id for row in rows},
+        )
+        .values_list("contact_method_id", "urgency")
+        .annotate(last=Max(Coalesce("sent_at", "enqueued_at")))
     )
-    return None if last is None else last + BUNDLE_WINDOW
+    return {(method_id, urgency): at + BUNDLE_WINDOW for method_id, urgency, at in last}
 
 
 def hold(row: Notification, until: datetime, now: datetime) -> bool:
@@ -66,28 +77,45 @@ def hold(row: Notification, until: datetime, now: datetime) -> bool:
     )
 
 
-def claim(row: Notification, now: datetime, *, with_companions: bool) -> list[Notification]:
-    """Claim ``row`` (and, for a page, every other due page of its method within the window)
-    with one conditional update; returns the rows this call claimed, oldest first."""
-    key = f"{row.pk}-{uuid.uuid4().hex[:16]}"
-    wanted = Q(pk=row.pk)
-    if with_companions:
-        wanted |= _same_method(row) & Q(deliver_after__gt=now - BUNDLE_WINDOW)
-    # The row's own recipient and method stand outside the OR: the planner can then use the
+def claim(rows: list[Notification], now: datetime) -> tuple[str, list[list[Notification]]]:
+    """Claim ``rows`` and, for each page among them, every other due page of its method
+    within the window, with one conditional update. Returns the claim key and the messages
+    to send: the rows this call claimed, a page's with its companions, oldest first."""
+    if not rows:
+        return "", []
+    key = uuid.uuid4().hex
+    methods = {_method(row) for row in rows if bundles(row)}
+    wanted = Q(pk__in=[row.pk for row in rows])
+    if methods:
+        wanted |= _pages_to(methods) & Q(deliver_after__gt=now - BUNDLE_WINDOW)
+    people = {row.recipient_id for row in rows}
+    # The recipients and methods stand outside the OR: the planner can then use the
     # recipient index instead of scanning every queued row in the window.
     Notification.objects.filter(
         wanted,
-        recipient_id=row.recipient_id,
-        contact_method_id=row.contact_method_id,
+        recipient_id__in=people,
+        contact_method_id__in={row.contact_method_id for row in rows},
         state=State.QUEUED,
         deliver_after__lte=now,
     ).update(state=State.SENDING, attempts=F("attempts") + 1, enqueued_at=now, bundle_key=key)
-    return list(
-        Notification.objects.filter(
-            recipient_id=row.recipient_id, bundle_key=key, state=State.SENDING
-        )
+    claimed = (
+        Notification.objects.filter(recipient_id__in=people, bundle_key=key, state=State.SENDING)
         .select_related("contact_method", "recipient", "incident", "timer")
         # The policy snapshot is the largest field of an incident, and no message shows it.
         .defer("incident__escalation_snapshot")
         .order_by("queued_at", "pk")
     )
+    messages: dict[object, list[Notification]] = {}
+    for row in claimed:
+        messages.setdefault(_method(row) if bundles(row) else row.pk, []).append(row)
+    return key, list(messages.values())
+
+
+def keep_claim(key: str, rows: list[Notification], now: datetime) -> None:
+    """Stamp ``rows`` of claim ``key``, still waiting to be sent, as claimed ``now``: a long
+    run of slow sends must not make them look abandoned (``SENDING_STALE_AFTER``)."""
+    Notification.objects.filter(
+        pk__in=[row.pk for row in rows], bundle_key=key, state=State.SENDING
+    ).update(enqueued_at=now)
+    for row in rows:
+        row.enqueued_at = now

@@ -1,9 +1,11 @@
 """Delivering outbox rows: claim them, send through their channel, record the result.
 
-1. A row is claimed with a compare-and-set (queued → sending), so however many times a
+1. Rows are claimed with a compare-and-set (queued → sending), so however many times a
    delivery is requested, one worker sends it; a row already sent is never sent again.
    A page that comes within a minute of the last message to the same method is held and
-   then goes out bundled with the others (``bundles``).
+   then goes out bundled with the others (``bundles``). A request names up to ten rows:
+   they are read, checked for holds and claimed with one statement each, then sent one
+   message after another.
 2. The channel sends one message for the rows claimed; the result and Apprise's log lines
    are kept on every row.
 3. A temporary failure puts the rows back in the queue with a later ``deliver_after``
@@ -14,8 +16,10 @@
 """
 
 import logging
+import time
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -29,6 +33,9 @@ State = Notification.State
 MAX_ATTEMPTS = 5
 BACKOFF_SECONDS = (2, 8, 30, 120)  # before attempts 2, 3, 4, 5
 LOG_LIMIT = 10_000
+# Rows claimed together wait for the messages before them; past this, their claim is
+# stamped again so that no slow channel makes them look abandoned.
+KEEP_CLAIM_SECONDS = settings.NOTIFICATION_SENDING_STALE_SECONDS / 3
 DECIDING_FIELDS = (
     "state", "deliver_after", "incident_id", "reason", "recipient_id", "contact_method_id",
     "urgency", "delivery_log",
@@ -37,28 +44,47 @@ DECIDING_FIELDS = (
 
 def deliver(notification_id: int, now: datetime | None = None) -> str:
     """Send the row if it is still queued and due. Returns its state afterwards."""
+    return deliver_many([notification_id], now)[notification_id]
+
+
+def deliver_many(ids: list[int], now: datetime | None = None) -> dict[int, str]:
+    """Send those of the rows that are still queued and due; their states afterwards."""
     now = now or timezone.now()
-    # Only what deciding needs (the claim below loads the rows it sends in full).
-    row = (
-        Notification.objects.filter(pk=notification_id)
-        .only(*DECIDING_FIELDS)
-        .first()
-    )
-    if row is None:
-        return "missing"
-    if row.state != State.QUEUED or row.deliver_after > now:
-        return row.state
-    bundling = bundles.bundles(row)
-    if bundling:
-        until = bundles.hold_until(row, now)
-        if until is not None and until > now and bundles.hold(row, until, now):
-            return State.QUEUED
-    rows = bundles.claim(row, now, with_companions=bundling)
-    states = _send(rows) if rows else {}
-    if notification_id in states:
-        return states[notification_id]
-    state = Notification.objects.filter(pk=notification_id).values_list("state", flat=True)
-    return state.first() or "missing"
+    states = dict.fromkeys(ids, "missing")
+    due = []
+    # Only what deciding needs (the claim loads the rows it sends in full).
+    for row in Notification.objects.filter(pk__in=ids).only(*DECIDING_FIELDS):
+        states[row.pk] = row.state
+        if row.state == State.QUEUED and row.deliver_after <= now:
+            due.append(row)
+    due = _hold_storms(due, now)
+    key, messages = bundles.claim(due, now)
+    render.prepare([row for rows in messages for row in rows])
+    claimed_at = time.monotonic()
+    for number, rows in enumerate(messages):
+        if time.monotonic() - claimed_at > KEEP_CLAIM_SECONDS:
+            waiting = [row for later in messages[number:] for row in later]
+            bundles.keep_claim(key, waiting, timezone.now())
+            claimed_at = time.monotonic()
+        states.update(_send(rows))
+    # Rows another worker claimed first (into its bundle): as that worker left them.
+    taken = [row.pk for row in due if states[row.pk] == State.QUEUED]
+    if taken:
+        states.update(Notification.objects.filter(pk__in=taken).values_list("pk", "state"))
+    return states
+
+
+def _hold_storms(rows: list[Notification], now: datetime) -> list[Notification]:
+    """Hold the pages whose method had a message less than a window ago; the rest."""
+    holds = bundles.hold_until(rows, now)
+    if not holds:
+        return rows
+    going = []
+    for row in rows:
+        until = holds.get((row.contact_method_id, row.urgency)) if bundles.bundles(row) else None
+        if until is None or until <= now or not bundles.hold(row, until, now):
+            going.append(row)
+    return going
 
 
 def _send(rows: list[Notification]) -> dict[int, str]:
@@ -77,7 +103,8 @@ def _send(rows: list[Notification]) -> dict[int, str]:
 
 def _sent(rows: list[Notification], result: SendResult, now: datetime) -> dict[int, str]:
     bundled = len(rows) > 1
-    bundle_key = rows[0].bundle_key if bundled else ""
+    # The claim key is shared by every row of a request; a bundle's own names its first row.
+    bundle_key = f"{rows[0].bundle_key}-{rows[0].pk}" if bundled else ""
     note = ""
     if bundled:
         references = ", ".join(row.incident.reference for row in rows if row.incident)

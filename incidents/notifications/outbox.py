@@ -7,6 +7,7 @@ request the broker loses is asked for again by ``release_due``.
 """
 
 import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -28,6 +29,7 @@ SENDING_STALE_AFTER = timedelta(
 )
 DELIVERY_MESSAGE_ROWS = 10
 DELIVERY_MESSAGES_AT_LEAST = 8  # up to 8 rows: a message each
+GATHER_SECONDS = 0.2  # how long gathered requests wait for a full message
 
 
 @dataclass(frozen=True)
@@ -158,11 +160,66 @@ def _send_requests(ids: list[int]) -> None:
     costs about as much as a send), a small one as a message per row, so that every worker
     process can take a part of it. (The ids of rows a rolled-back savepoint took back ride
     along and find no row.)"""
+    gathering = getattr(_batches, "gathering", None)
+    if gathering is not None:
+        gathering.add(ids)
+        return
+    _publish(ids)
+
+
+def _publish(ids: list[int], size: int = 0) -> None:
     from ..tasks import notifications_deliver
 
-    size = min(DELIVERY_MESSAGE_ROWS, -(-len(ids) // DELIVERY_MESSAGES_AT_LEAST))
+    size = size or min(DELIVERY_MESSAGE_ROWS, -(-len(ids) // DELIVERY_MESSAGES_AT_LEAST))
     for start in range(0, len(ids), size):
         notifications_deliver.delay(ids[start:start + size])
+
+
+class _Gathered:
+    def __init__(self):
+        self.ids: list[int] = []
+        self.since = 0.0
+
+    def add(self, ids: list[int]) -> None:
+        if not self.ids:
+            self.since = time.monotonic()
+        self.ids.extend(ids)
+        self.send_due()
+
+    def send_due(self) -> None:
+        """Full messages now; the rest too once the oldest has waited long enough."""
+        if self.ids and time.monotonic() - self.since >= GATHER_SECONDS:
+            self.send_all()
+            return
+        full = len(self.ids) - len(self.ids) % DELIVERY_MESSAGE_ROWS
+        if full:
+            _publish(self.ids[:full], DELIVERY_MESSAGE_ROWS)
+            del self.ids[:full]
+            self.since = time.monotonic()
+
+    def send_all(self) -> None:
+        if self.ids:
+            _publish(self.ids)
+        self.ids = []
+
+
+@contextmanager
+def requests_gathered():
+    """For a caller that commits many small transactions in a row (a sweep working through
+    timers falling due a few milliseconds apart): the delivery requests of their commits
+    are gathered into full messages, sent once there are ``DELIVERY_MESSAGE_ROWS`` rows or
+    the oldest has waited ``GATHER_SECONDS`` (checked at each commit and at ``send_due``),
+    and all at the end. A request lost with a killed process is asked for again by
+    ``release_due``: its rows are committed."""
+    if getattr(_batches, "gathering", None) is not None:
+        yield _batches.gathering
+        return
+    _batches.gathering = gathered = _Gathered()
+    try:
+        yield gathered
+    finally:
+        _batches.gathering = None
+        gathered.send_all()
 
 
 def release_due(now: datetime, limit: int = 2000, *, requests_waiting: int | None = 0) -> int:

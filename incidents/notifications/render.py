@@ -19,8 +19,10 @@ channel), the colours of the email and chat card, and the ack link (urgent only)
 """
 
 import re
+from contextlib import contextmanager
 
 from django.conf import settings
+from django.db.models import prefetch_related_objects
 from django.template.loader import select_template
 from django.urls import NoReverseMatch, reverse
 
@@ -90,12 +92,24 @@ def incident_context(
             "summary": incident.summary,
             "url": absolute(incident.get_absolute_url()),
         },
-        "services": list(incident.services.values_list("name", flat=True)),
+        # .all(): a page of many people, or a delivery of many rows, loads them once.
+        "services": [service.name for service in incident.services.all()],
         "ack_url": ack,
         "target": _target_label(target),
         "step": _step_label(reference),
         "portal_url": settings.PORTAL_BASE_URL,
     }
+
+
+@contextmanager
+def services_read_once(incident):
+    """Inside, the messages about ``incident`` (a page of many people) share one read of
+    its services; afterwards they are read afresh, as the caller may change them."""
+    prefetch_related_objects([incident], "services")
+    try:
+        yield
+    finally:
+        getattr(incident, "_prefetched_objects_cache", {}).pop("services", None)
 
 
 def page_message(
@@ -207,6 +221,13 @@ def ack_link_in(text: str) -> str:
 
 
 # --- what leaves at send time ---------------------------------------------------------------
+
+
+def prepare(rows: list[Notification]) -> None:
+    """Load in one query what sending ``rows`` will read: the services an email names."""
+    # Every row has its own copy of its incident: each needs the services on it.
+    incidents = [row.incident for row in rows if row.channel == Kind.EMAIL and row.incident]
+    prefetch_related_objects(incidents, "services")
 
 
 def outgoing(rows: list[Notification]) -> Outgoing:

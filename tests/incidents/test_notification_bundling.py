@@ -124,9 +124,9 @@ def test_a_claim_takes_nothing_another_claim_took(olu):
     page_at(T0, olu, "Payments failing")
     page_at(T0, olu, "Refunds stuck")
     first, second = Notification.objects.filter(contact_method=method).order_by("pk")
-    claimed = bundles.claim(first, T0, with_companions=True)
+    _, [claimed] = bundles.claim([first], T0)
     assert [row.pk for row in claimed] == [first.pk, second.pk]
-    assert bundles.claim(second, T0, with_companions=True) == []
+    assert bundles.claim([second], T0)[1] == []
 
 
 def test_urgent_and_routine_are_never_mixed_in_one_message(smtp, olu):

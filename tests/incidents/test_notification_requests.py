@@ -2,17 +2,21 @@
 piling requests on a backlog the broker still holds."""
 
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 import time_machine
 from django.db import transaction
+from django.utils import timezone
 
 from incidents.escalation import engine
 from incidents.models import Incident, Notification
+from incidents.notifications import delivery, outbox
 from incidents.notifications.outbox import release_due
 from portal import broker
 from portal.celery import app
 from tests.incidents.factories import make_person, make_reachable
+from tests.incidents.sinks import SmtpSink
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
@@ -166,3 +170,77 @@ def test_requests_of_a_rolled_back_transaction_are_never_sent(
 
     [row] = Notification.objects.filter(incident=incident)
     assert requests == [[row.pk]]
+
+
+@pytest.fixture
+def smtp(settings):
+    with SmtpSink() as sink:
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", sink.port
+        settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+        yield sink
+
+
+def test_a_request_of_ten_rows_reads_and_claims_them_with_one_statement_each(
+    db, smtp, django_assert_num_queries
+):
+    incident = Incident.objects.create(title="Payments failing", severity="sev1")
+    crowd = people(10)
+    with time_machine.travel(T0, tick=False):
+        engine.page_now(incident, crowd, by=None)
+        ids = list(Notification.objects.filter(incident=incident).values_list("pk", flat=True))
+        # read, hold check, claim, load the claimed rows and their incidents' services;
+        # then one update per message sent
+        with django_assert_num_queries(5 + 10):
+            states = delivery.deliver_many(ids)
+
+    assert states == dict.fromkeys(ids, "sent")
+    assert sorted(mail.recipients for mail in smtp.wait_for(10)) == sorted(
+        [f"p{person.pk}@example.org"] for person in crowd
+    )
+
+
+def test_rows_waiting_behind_slow_sends_keep_their_claim_fresh(db, monkeypatch):
+    """A row claimed with nine others waits for their sends; ``release_due`` would take it
+    for abandoned (and send it again) if its claim were not stamped again meanwhile."""
+    incident = Incident.objects.create(title="Payments failing", severity="sev1")
+    crowd = people(3)
+    claims_at_send = []
+    with time_machine.travel(T0, tick=False) as clock:
+        engine.page_now(incident, crowd, by=None)
+        ids = list(Notification.objects.filter(incident=incident).values_list("pk", flat=True))
+
+        def slow_send(rows):
+            claims_at_send.append(
+                timezone.now() - Notification.objects.get(pk=rows[0].pk).enqueued_at
+            )
+            clock.shift(timedelta(seconds=100))  # each send takes 100 s
+            return {row.pk: "sent" for row in rows}
+
+        monkeypatch.setattr(delivery, "_send", slow_send)
+        monkeypatch.setattr(delivery, "KEEP_CLAIM_SECONDS", 0)  # the clock is not monotonic
+        delivery.deliver_many(ids)
+
+    assert claims_at_send == [timedelta(0)] * 3
+
+
+def test_requests_of_many_small_commits_leave_in_full_messages(requests):
+    """A sweep commits a batch every few milliseconds: ten rows a message all the same."""
+    with outbox.requests_gathered():
+        for first in range(0, 24, 4):  # six commits of four rows
+            outbox._send_requests(list(range(first, first + 4)))
+        assert requests == [list(range(0, 10)), list(range(10, 20))]
+    assert sorted(pk for ids in requests[2:] for pk in ids) == [20, 21, 22, 23]
+
+
+def test_gathered_requests_wait_no_longer_than_a_moment(requests, monkeypatch):
+    clock = [100.0]
+    monkeypatch.setattr(outbox, "time", SimpleNamespace(monotonic=lambda: clock[0]))
+    with outbox.requests_gathered() as gathered:
+        outbox._send_requests([1, 2])
+        clock[0] += outbox.GATHER_SECONDS / 2
+        gathered.send_due()
+        assert requests == []
+        clock[0] += outbox.GATHER_SECONDS
+        gathered.send_due()
+        assert sorted(pk for ids in requests for pk in ids) == [1, 2]

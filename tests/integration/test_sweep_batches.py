@@ -15,8 +15,12 @@ FLAKY = "integration_flaky"
 ORDERED = "integration_ordered"
 BROKEN = "integration_broken"
 CHAIN = "integration_chain"
+LOADED = "integration_loaded"
+LOAD_FAILS = "integration_load_fails"
 
-calls: dict[str, list] = {FLAKY: [], ORDERED: [], BROKEN: [], CHAIN: []}
+calls: dict[str, list] = {
+    FLAKY: [], ORDERED: [], BROKEN: [], CHAIN: [], LOADED: [], LOAD_FAILS: []
+}
 
 
 @register(FLAKY)
@@ -46,6 +50,30 @@ def fire_chain(timer, now):
     calls[CHAIN].append(timer.pk)
     if timer.reference["left"]:
         schedule(kind=CHAIN, due_at=now, incident=timer.incident, left=timer.reference["left"] - 1)
+
+
+def load_titles(timers):
+    """Reads every timer's incident title in one query, as a kind's bulk load would."""
+    titles = dict(
+        Incident.objects.filter(pk__in=[t.incident_id for t in timers]).values_list("pk", "title")
+    )
+    for timer in timers:
+        timer.title = titles[timer.incident_id]
+
+
+@register(LOADED, load=load_titles)
+def fire_loaded(timer, now):
+    calls[LOADED].append(getattr(timer, "title", None))
+
+
+def load_badly(timers):
+    Incident.objects.filter(pk__in=[t.incident_id for t in timers]).update(title="Half-loaded")
+    raise OperationalError("lost the connection")
+
+
+@register(LOAD_FAILS, load=load_badly)
+def fire_unloaded(timer, now):
+    calls[LOAD_FAILS].append(Incident.objects.get(pk=timer.incident_id).title)
 
 
 @pytest.fixture(autouse=True)
@@ -119,3 +147,27 @@ def test_a_sweep_as_of_a_given_moment_fires_one_pass():
     assert sweep_due(now) == 1  # the next link is for the next sweep, as before
     assert sweep_due(now) == 1
     assert Timer.objects.filter(kind=CHAIN, state="pending").count() == 1
+
+
+@pytest.mark.django_db
+def test_a_kinds_bulk_load_runs_once_per_batch_before_its_handlers(
+    django_assert_num_queries,
+):
+    incidents = [make_incident(f"Incident {n}") for n in range(5)]
+    now = timezone.now()
+    for incident in incidents:
+        Timer.objects.create(kind=LOADED, due_at=now, incident=incident)
+    # the batch's savepoint (inside the test's transaction), claim, mark fired, the one
+    # load in a savepoint of its own, and a savepoint around each handler
+    with django_assert_num_queries(2 + 2 + 3 + 2 * 5):
+        assert sweep_due(now) == 5
+    assert calls[LOADED] == [incident.title for incident in incidents]
+
+
+@pytest.mark.django_db
+def test_a_failed_bulk_load_is_undone_and_the_handlers_still_fire():
+    incident = make_incident("Payments failing")
+    now = timezone.now()
+    Timer.objects.create(kind=LOAD_FAILS, due_at=now, incident=incident)
+    assert sweep_due(now) == 1
+    assert calls[LOAD_FAILS] == ["Payments failing"]
