@@ -55,11 +55,16 @@ def find_integration(key: str, kind: str) -> Integration | None:
     unknown key, a disabled one and one of another kind look the same to the sender."""
     if not isinstance(key, str) or not 0 < len(key) <= 64:
         return None
-    return (
-        Integration.objects.filter(key=key, kind=kind, enabled=True)
-        .only("id", "key", "kind", "rate_limit_per_minute", "signature_header", "signature_secret")
-        .first()
-    )
+    # Every event asks this, and building the ORM query took a third of the endpoint's
+    # time: the statement is written out once instead (the key is unique, so no ordering).
+    found = list(Integration.objects.raw(_FIND_SQL, [key, kind]))
+    return found[0] if found else None
+
+
+_FIND_SQL = (
+    "SELECT id, key, kind, rate_limit_per_minute, signature_header, signature_secret"
+    " FROM incidents_integration WHERE key = %s AND kind = %s AND enabled"
+)
 
 
 def event_receive(*, integration: Integration, document, now: datetime | None = None) -> Receipt:

@@ -3,13 +3,16 @@
 import hashlib
 import hmac
 import json
+import os
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from incidents.intake import ratelimit
 from incidents.intake.body import MAX_BODY_BYTES
 from incidents.models import Alert, Incident, IntegrationEvent
+from tests.conftest import need
 from tests.incidents.test_intake_support import (
     PD_URL,
     am_group,
@@ -214,6 +217,44 @@ def test_a_shared_counter_counts_across_processes(client, no_wake, monkeypatch):
     integration = make_integration("webhook", rate_limit_per_minute=2)
     answers = [post(client, endpoint(integration), {"summary": "x"}).status_code for _ in range(3)]
     assert answers == [202, 202, 429]
+
+
+REDIS_COUNTER = ratelimit._counter  # before the module's fixture counts stored events instead
+
+
+def test_with_redis_the_limit_costs_one_round_trip_per_event(monkeypatch, settings):
+    """Redis counts in one pipelined round trip, even where the cache is Redis too (its API
+    needs four: add, exists, incr, get)."""
+    import redis
+
+    need(bool(os.environ.get("REDIS_URL")), "REDIS_URL is not set: no Redis to count in")
+    settings.REDIS_URL = os.environ["REDIS_URL"]
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": settings.REDIS_URL,
+            "KEY_PREFIX": "test-intake",
+        }
+    }
+    monkeypatch.setattr(ratelimit, "_counter", REDIS_COUNTER)
+    monkeypatch.setattr(ratelimit, "_redis_client", None)
+    trips = []
+    pipelined, single = redis.client.Pipeline.execute, redis.Redis.execute_command
+
+    def pipeline_trip(pipeline, *args, **kwargs):
+        trips.append("pipeline")
+        return pipelined(pipeline, *args, **kwargs)
+
+    def single_trip(client, *args, **kwargs):
+        trips.append(args[0])
+        return single(client, *args, **kwargs)
+
+    monkeypatch.setattr(redis.client.Pipeline, "execute", pipeline_trip)
+    monkeypatch.setattr(redis.Redis, "execute_command", single_trip)
+    integration = make_integration("webhook", rate_limit_per_minute=2)
+    now = timezone.now()
+    assert [ratelimit.allow(integration, now) for _ in range(3)] == [True, True, False]
+    assert trips == ["pipeline"] * 3
 
 
 # --- Alertmanager ----------------------------------------------------------------------------
