@@ -26,6 +26,16 @@ def healthz(request):
     return JsonResponse(body, status=200 if body["status"] == "ok" else 503)
 
 
+@login_not_required
+@require_GET
+@never_cache
+def live(request):
+    """Liveness: the process answers, and checks nothing else. ``/healthz`` is the readiness
+    check; a liveness probe that failed while PostgreSQL is down would only add restarts of
+    every web process to the outage."""
+    return JsonResponse({"status": "ok"})
+
+
 @login_required
 def home(request):
     """The landing page: where each part of the portal is, for the viewer's roles."""

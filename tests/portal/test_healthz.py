@@ -43,3 +43,10 @@ def test_stale_sweep_shows_a_red_banner_to_logged_in_users(client_as):
 
 def test_anonymous_visitors_see_no_banner_on_the_login_page(client, db):
     assert "Escalations are not running" not in client.get("/accounts/login/").content.decode()
+
+
+def test_liveness_answers_without_login_and_checks_nothing(client, db, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        response = client.get("/healthz/live")  # no sweep ever ran: /healthz says 503
+    assert response.status_code == 200 and response.json() == {"status": "ok"}
+    assert "no-cache" in response["Cache-Control"]
