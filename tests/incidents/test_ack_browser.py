@@ -1,23 +1,12 @@
 """The ack link from a delivered email, opened in Chromium and confirmed, acknowledges the
 incident: no login, one click after the page has shown what it is about."""
 
-import pytest
 
 from incidents.escalation import engine
 from incidents.models import Incident, Notification, TimelineEvent
 from portal.celery import app as celery_app
 from tests.conftest import screenshot
 from tests.incidents.factories import make_person, make_reachable
-from tests.incidents.sinks import SmtpSink
-
-
-@pytest.fixture
-def smtp(settings):
-    with SmtpSink() as sink:
-        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", sink.port
-        settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-        yield sink
 
 
 def test_the_ack_link_in_an_email_acknowledges_in_the_browser(

@@ -18,18 +18,8 @@ from tests.incidents.factories import (
     make_service,
     make_team,
 )
-from tests.incidents.sinks import SmtpSink
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # a Monday, inside the rotation's first shift
-
-
-@pytest.fixture
-def smtp(settings):
-    with SmtpSink() as sink:
-        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", sink.port
-        settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-        yield sink
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ from incidents.notifications.outbox import release_due
 from portal import broker
 from portal.celery import app
 from tests.incidents.factories import make_person, make_reachable
-from tests.incidents.sinks import SmtpSink
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
@@ -170,15 +169,6 @@ def test_requests_of_a_rolled_back_transaction_are_never_sent(
 
     [row] = Notification.objects.filter(incident=incident)
     assert requests == [[row.pk]]
-
-
-@pytest.fixture
-def smtp(settings):
-    with SmtpSink() as sink:
-        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", sink.port
-        settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-        yield sink
 
 
 def test_a_request_of_ten_rows_reads_and_claims_them_with_one_statement_each(

@@ -11,20 +11,16 @@ from incidents.models import ContactMethod, Incident, Notification, Notification
 from incidents.notifications.delivery import deliver
 from incidents.notifications.outbox import release_due
 from tests.incidents.factories import make_person
-from tests.incidents.sinks import HttpSink, SmtpSink
+from tests.incidents.sinks import HttpSink
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def smtp(settings):
-    with SmtpSink() as sink:
-        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", sink.port
-        settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-        settings.URGENT_FROM_EMAIL = "URGENT Incident Portal <page@portal.example>"
-        settings.DEFAULT_FROM_EMAIL = "Incident Portal <portal@portal.example>"
-        yield sink
+def smtp(smtp, settings):
+    settings.URGENT_FROM_EMAIL = "URGENT Incident Portal <page@portal.example>"
+    settings.DEFAULT_FROM_EMAIL = "Incident Portal <portal@portal.example>"
+    return smtp
 
 
 @pytest.fixture
