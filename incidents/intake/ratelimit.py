@@ -2,8 +2,8 @@
 
 The count lives where all processes see it, never in one process's memory:
 
-1. Redis at ``REDIS_URL`` when the portal has one (one round trip per request: the cache
-   API below needs three, a cost every alert pays);
+1. Redis at ``REDIS_URL`` when the portal has one (one round trip per request, where Django's
+   cache API would need four, add, exists, incr and get, a cost every alert pays);
 2. otherwise Django's cache, when it is a shared one (Memcached, database, files);
 3. otherwise the database: the integration's events of the last 60 seconds.
 

@@ -193,9 +193,9 @@ class _Gathered:
             return
         full = len(self.ids) - len(self.ids) % DELIVERY_MESSAGE_ROWS
         if full:
+            # What is left keeps the older start: it may leave early, never late.
             _publish(self.ids[:full], DELIVERY_MESSAGE_ROWS)
             del self.ids[:full]
-            self.since = time.monotonic()
 
     def send_all(self) -> None:
         if self.ids:
