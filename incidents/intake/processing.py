@@ -59,6 +59,7 @@ SMALL_BATCH = 100
 PACE_SECONDS = 0.05
 # pg_try_advisory_xact_lock takes a bigint; any constant of our own will do.
 LOCK_KEY = 0x1A7E_1A7E
+RUN_LOCK_KEY = LOCK_KEY + 1
 STALE_AFTER = timedelta(seconds=2)
 PROCESS_INLINE_AFTER = timedelta(seconds=30)
 # The event log is for seeing what senders sent; alerts and incidents keep what matters.
@@ -78,8 +79,22 @@ class Item:
 
 def process_pending(*, linger: bool = True, max_batches: int | None = None) -> int:
     """Process accepted events batch after batch until none is left; returns how many
-    events were processed. Ends at once when another processor holds the lock: that one
-    drains the queue (and lingers before it stops, to catch events arriving meanwhile)."""
+    events were processed. Ends at once when another processor is running: that one
+    drains the queue (and lingers before it stops, to catch events arriving meanwhile).
+
+    "Running" includes lingering. Without that, every wake-up arriving while the processor
+    slept between batches would linger too, each holding a worker process that deliveries
+    need: an alert storm's wake-ups (a few a second) held up every page for tens of seconds.
+    """
+    if not _take_run_lock():
+        return 0
+    try:
+        return _drain(linger=linger, max_batches=max_batches)
+    finally:
+        _release_run_lock()
+
+
+def _drain(*, linger: bool, max_batches: int | None) -> int:
     total, batches, lingered = 0, 0, False
     while max_batches is None or batches < max_batches:
         done = process_batch()
@@ -200,6 +215,26 @@ def _take_lock() -> bool:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [LOCK_KEY])
         return bool(cursor.fetchone()[0])
+
+
+def _take_run_lock() -> bool:
+    """A session lock held while a processor runs, lingering included; a killed worker's
+    connection closes and frees it. (SQLite: one process at a time writes anyway.)"""
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [RUN_LOCK_KEY])
+        return bool(cursor.fetchone()[0])
+
+
+def _release_run_lock() -> None:
+    if connection.vendor != "postgresql":
+        return
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [RUN_LOCK_KEY])
+    except OperationalError:  # the connection is gone, and its lock with it
+        log.warning("could not release the intake processor's lock", exc_info=True)
 
 
 @dataclass

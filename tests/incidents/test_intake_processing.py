@@ -357,6 +357,47 @@ def test_one_processor_at_a_time_on_postgresql(pagerduty):
     assert process_pending(linger=False) == 1
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_wake_up_while_a_processor_lingers_leaves_at_once(pagerduty, monkeypatch):
+    """Between its batches a lingering processor holds no batch lock, but it still runs:
+    another wake-up must not linger beside it, holding a worker process deliveries need."""
+    import threading
+
+    from django.db import connection, connections
+
+    from incidents.intake import processing
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the processor's lock is PostgreSQL's advisory lock; SQLite serialises")
+    lingering, stop = threading.Event(), threading.Event()
+    sleeps = []
+
+    def lingering_processor():
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_lock(%s)", [processing.RUN_LOCK_KEY])
+                lingering.set()
+                stop.wait(10)
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [processing.RUN_LOCK_KEY])
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=lingering_processor)
+    thread.start()
+    try:
+        assert lingering.wait(10)
+        monkeypatch.setattr(processing.time, "sleep", sleeps.append)
+        send(pagerduty, pd("trigger"))
+        assert process_pending() == 0  # lingering allowed, and still no wait at all
+        assert sleeps == []
+        assert IntegrationEvent.objects.get().outcome == "accepted"
+    finally:
+        stop.set()
+        thread.join()
+    monkeypatch.undo()
+    assert process_pending(linger=False) == 1
+
+
 def test_the_system_path_of_set_status_has_no_user_and_never_closes(pagerduty, cast):
     from incidents.services import NotAllowed
 
