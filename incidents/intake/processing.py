@@ -210,20 +210,25 @@ def _failure(error: Exception) -> str:
 
 
 def _take_lock() -> bool:
-    if connection.vendor != "postgresql":
-        return True
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [LOCK_KEY])
-        return bool(cursor.fetchone()[0])
+    """The batch's lock, freed when its transaction ends."""
+    return _try_advisory_lock(_TRY_XACT_LOCK, LOCK_KEY)
 
 
 def _take_run_lock() -> bool:
     """A session lock held while a processor runs, lingering included; a killed worker's
-    connection closes and frees it. (SQLite: one process at a time writes anyway.)"""
+    connection closes and frees it."""
+    return _try_advisory_lock(_TRY_SESSION_LOCK, RUN_LOCK_KEY)
+
+
+_TRY_XACT_LOCK = "SELECT pg_try_advisory_xact_lock(%s)"
+_TRY_SESSION_LOCK = "SELECT pg_try_advisory_lock(%s)"
+
+
+def _try_advisory_lock(statement: str, key: int) -> bool:
     if connection.vendor != "postgresql":
-        return True
+        return True  # SQLite: one process at a time writes anyway
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s)", [RUN_LOCK_KEY])
+        cursor.execute(statement, [key])
         return bool(cursor.fetchone()[0])
 
 

@@ -1,4 +1,5 @@
 import pytest
+import time_machine
 
 from tests.incidents.sinks import SmtpSink
 
@@ -11,3 +12,10 @@ def smtp(settings):
         settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
         settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
         yield sink
+
+
+@pytest.fixture
+def clock(request):
+    """Time stands still at the test module's ``NOW`` (the traveller moves it on)."""
+    with time_machine.travel(request.module.NOW, tick=False) as traveller:
+        yield traveller

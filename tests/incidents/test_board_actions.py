@@ -7,7 +7,6 @@ a redirect back to the board with a message; each is for operators only.
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import time_machine
 from django.contrib.messages import get_messages
 
 from incidents.models import Incident, IncidentRole, IncidentRoleKind, IncidentStatus, TimelineEvent
@@ -24,10 +23,7 @@ NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 Kind = TimelineEvent.Kind
 
 
-@pytest.fixture(autouse=True)
-def clock():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
+pytestmark = pytest.mark.usefixtures("clock")  # time stands still at NOW
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -30,12 +29,6 @@ NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 AUTHENTICATION_QUERIES = 3
 # + version, the viewer's person, incidents, their services, their seats, response targets.
 PARTIAL_QUERIES = AUTHENTICATION_QUERIES + 6
-
-
-@pytest.fixture
-def clock():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from incidents.intake.body import MAX_BODY_BYTES
 from incidents.models import Alert, Incident, IntegrationEvent
 from tests.conftest import need
 from tests.incidents.test_intake_support import (
+    PATHS,
     PD_URL,
     am_group,
     captured_body,
@@ -265,6 +266,15 @@ def test_captured_alertmanager_notifications_are_accepted(client, no_wake):
         assert response.status_code == 202
         assert response.json()["dedup_keys"] == ["e94c744ae3d44df8"]
     assert IntegrationEvent.objects.filter(outcome="accepted").count() == 2
+
+
+@pytest.mark.parametrize("path", PATHS.values())
+def test_a_path_key_with_a_nul_character_is_404_not_500(client, path):
+    integration = make_integration("webhook")
+    key = integration.key[:10] + "%00" + integration.key[10:]
+    response = client.post(path.format(key=key), data="{}", content_type="application/json")
+    assert response.status_code == 404
+    assert not IntegrationEvent.objects.exists()
 
 
 @pytest.mark.parametrize("kind", ["alertmanager", "grafana", "webhook"])

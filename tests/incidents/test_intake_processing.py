@@ -1,5 +1,7 @@
 """Processing accepted events: grouping into alerts and PagerDuty's semantics on incidents."""
 
+import threading
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -321,39 +323,44 @@ def test_processing_runs_on_the_slow_queue():
     assert route["queue"].name == "slow"
 
 
-@pytest.mark.django_db(transaction=True)
-def test_one_processor_at_a_time_on_postgresql(pagerduty):
-    """A second processor finds the lock held and leaves the events to the first."""
-    import threading
-
+@contextmanager
+def lock_held_elsewhere(statement: str, key: int):
+    """Inside, another connection (another processor) holds an advisory lock."""
     from django.db import connection, connections, transaction
 
-    from incidents.intake.processing import LOCK_KEY
-
     if connection.vendor != "postgresql":
-        pytest.skip("the processing lock is PostgreSQL's advisory lock; SQLite serialises")
-    send(pagerduty, pd("trigger"))
+        pytest.skip("the processing locks are PostgreSQL's advisory locks; SQLite serialises")
     held, release = threading.Event(), threading.Event()
 
     def other_processor():
         try:
             with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
+                cursor.execute(statement, [key])
                 held.set()
                 release.wait(10)
         finally:
-            connections.close_all()
+            connections.close_all()  # a session lock goes with its connection
 
     thread = threading.Thread(target=other_processor)
     thread.start()
     try:
         assert held.wait(10)
-        assert process_batch() is None
-        assert process_pending(linger=False) == 0
-        assert IntegrationEvent.objects.get().outcome == "accepted"
+        yield
     finally:
         release.set()
         thread.join()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_processor_at_a_time_on_postgresql(pagerduty):
+    """A second processor finds the lock held and leaves the events to the first."""
+    from incidents.intake.processing import LOCK_KEY
+
+    send(pagerduty, pd("trigger"))
+    with lock_held_elsewhere("SELECT pg_advisory_xact_lock(%s)", LOCK_KEY):
+        assert process_batch() is None
+        assert process_pending(linger=False) == 0
+        assert IntegrationEvent.objects.get().outcome == "accepted"
     assert process_pending(linger=False) == 1
 
 
@@ -361,39 +368,15 @@ def test_one_processor_at_a_time_on_postgresql(pagerduty):
 def test_a_wake_up_while_a_processor_lingers_leaves_at_once(pagerduty, monkeypatch):
     """Between its batches a lingering processor holds no batch lock, but it still runs:
     another wake-up must not linger beside it, holding a worker process deliveries need."""
-    import threading
-
-    from django.db import connection, connections
-
     from incidents.intake import processing
 
-    if connection.vendor != "postgresql":
-        pytest.skip("the processor's lock is PostgreSQL's advisory lock; SQLite serialises")
-    lingering, stop = threading.Event(), threading.Event()
     sleeps = []
-
-    def lingering_processor():
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_lock(%s)", [processing.RUN_LOCK_KEY])
-                lingering.set()
-                stop.wait(10)
-                cursor.execute("SELECT pg_advisory_unlock(%s)", [processing.RUN_LOCK_KEY])
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=lingering_processor)
-    thread.start()
-    try:
-        assert lingering.wait(10)
+    with lock_held_elsewhere("SELECT pg_advisory_lock(%s)", processing.RUN_LOCK_KEY):
         monkeypatch.setattr(processing.time, "sleep", sleeps.append)
         send(pagerduty, pd("trigger"))
         assert process_pending() == 0  # lingering allowed, and still no wait at all
         assert sleeps == []
         assert IntegrationEvent.objects.get().outcome == "accepted"
-    finally:
-        stop.set()
-        thread.join()
     monkeypatch.undo()
     assert process_pending(linger=False) == 1
 

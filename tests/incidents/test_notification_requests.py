@@ -43,6 +43,16 @@ def page(incident, crowd, capture):
     return set(Notification.objects.filter(incident=incident).values_list("pk", flat=True))
 
 
+def page_then_roll_back(incident, person):
+    """Page ``person`` in a transaction (or savepoint) that then fails."""
+    try:
+        with transaction.atomic():
+            engine.page_now(incident, [person], by=None)
+            raise RuntimeError("failed after paging")
+    except RuntimeError:
+        pass
+
+
 def test_a_page_of_many_goes_out_in_messages_of_ten_rows(
     db, requests, django_capture_on_commit_callbacks
 ):
@@ -88,12 +98,7 @@ def test_a_rolled_back_savepoint_does_not_stop_the_requests_after_it(
     incident = Incident.objects.create(title="Payments failing", severity="sev1")
     first, second = people(2)
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
-        try:
-            with transaction.atomic():
-                engine.page_now(incident, [first], by=None)
-                raise RuntimeError("the step failed after paging")
-        except RuntimeError:
-            pass
+        page_then_roll_back(incident, first)  # a savepoint here
         engine.page_now(incident, [second], by=None)
 
     [row] = Notification.objects.filter(incident=incident)
@@ -158,12 +163,7 @@ def test_requests_of_a_rolled_back_transaction_are_never_sent(
     incident = Incident.objects.create(title="Payments failing", severity="sev1")
     gone, kept = people(2)
     with django_capture_on_commit_callbacks(execute=True):
-        try:
-            with transaction.atomic():
-                engine.page_now(incident, [gone], by=None)
-                raise RuntimeError("the request failed after paging")
-        except RuntimeError:
-            pass
+        page_then_roll_back(incident, gone)  # a transaction of its own here
         with transaction.atomic():
             engine.page_now(incident, [kept], by=None)
 
