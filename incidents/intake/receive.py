@@ -12,12 +12,13 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from ..models import Integration, IntegrationEvent
 from .alertmanager import parse_alertmanager, parse_grafana
 from .events import TRIGGER, Parsed
+from .known import store_event
 from .pagerduty import parse_pagerduty
 from .webhook import parse_webhook
 
@@ -50,34 +51,6 @@ class Receipt:
     event_id: int | None = None
 
 
-def find_integration(key: str, kind: str) -> Integration | None:
-    """The enabled integration of ``kind`` with this ``key``; None for anything else, so an
-    unknown key, a disabled one and one of another kind look the same to the sender."""
-    # A NUL (``%00`` in a path) is in no key, and PostgreSQL refuses it in a query.
-    if not isinstance(key, str) or not 0 < len(key) <= 64 or "\x00" in key:
-        return None
-    # Every event asks this, and building the ORM query took a third of the endpoint's
-    # time: the statement is written out once instead (the key is unique, so no ordering).
-    with connection.cursor() as cursor:
-        cursor.execute(_FIND_SQL, [key, kind])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    found = dict(zip(_FIND_FIELDS, row, strict=True))
-    # from_db takes the loaded fields in the model's own order.
-    names = [f.attname for f in Integration._meta.concrete_fields if f.attname in found]
-    return Integration.from_db(connection.alias, names, [found[name] for name in names])
-
-
-_FIND_FIELDS = (
-    "id", "key", "kind", "rate_limit_per_minute", "signature_header", "signature_secret"
-)
-_FIND_SQL = (
-    "SELECT id, key, kind, rate_limit_per_minute, signature_header, signature_secret"
-    " FROM incidents_integration WHERE key = %s AND kind = %s AND enabled"
-)
-
-
 def event_receive(*, integration: Integration, document, now: datetime | None = None) -> Receipt:
     """1. parse ``document`` with the integration's format; 2. rejected: log why, store no
     alert; 3. accepted: give a keyless trigger its dedup key, store the raw event, and wake
@@ -98,21 +71,22 @@ def event_receive(*, integration: Integration, document, now: datetime | None = 
             keys.append(event.dedup_key)
     # One INSERT, committed on its own (in autocommit, no BEGIN/COMMIT round trips): the
     # row is on disk before the answer, and the wake-up follows the commit.
-    row = IntegrationEvent.objects.create(
-        integration=integration,
+    event_id = store_event(
+        integration,
         received_at=now,
         outcome=Outcome.ACCEPTED,
+        reason="",
         payload=_loggable(document),
     )
     transaction.on_commit(wake)
-    return Receipt(True, dedup_keys=keys, event_id=row.pk)
+    return Receipt(True, dedup_keys=keys, event_id=event_id)
 
 
 def event_reject(*, integration: Integration, errors: list[str], document=None, now=None) -> None:
     """Log a refused event on its integration's page (why, and what came if it is storable).
     Never an alert, never an incident."""
-    IntegrationEvent.objects.create(
-        integration=integration,
+    store_event(
+        integration,
         received_at=now or timezone.now(),
         outcome=Outcome.REJECTED,
         reason="; ".join(errors)[:REASON_MAX],

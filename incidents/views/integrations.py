@@ -25,7 +25,7 @@ from django.views.decorators.vary import vary_on_headers
 from portal import roles
 from portal.roles import role_required
 
-from ..intake import event_receive, event_reject, find_integration
+from ..intake import IntegrationChanged, event_receive, event_reject, with_integration
 from ..intake.body import BodyRejected, decode, read
 from ..intake.ratelimit import allow
 from ..intake.receive import parse
@@ -89,9 +89,15 @@ def pagerduty_enqueue(request):
     routing_key = document.get("routing_key") if isinstance(document, dict) else None
     if not isinstance(routing_key, str) or not routing_key.strip():
         return _invalid(["'routing_key' is missing or blank"])
-    integration = find_integration(routing_key, Kind.PAGERDUTY)
-    if integration is None:
+    answer = with_integration(
+        routing_key, Kind.PAGERDUTY, lambda integration: _pagerduty(integration, document, now)
+    )
+    if answer is None:
         return _invalid(["'routing_key' is not a valid integration key"])
+    return answer
+
+
+def _pagerduty(integration: Integration, document, now) -> JsonResponse:
     if not allow(integration, now):
         return _throttled(integration, now)
     receipt = event_receive(integration=integration, document=document, now=now)
@@ -102,9 +108,14 @@ def pagerduty_enqueue(request):
 
 def _path_keyed(request, key: str, kind: str, *, many: bool):
     now = timezone.now()
-    integration = find_integration(key, kind)
-    if integration is None:
-        return _not_found()
+    answer = with_integration(
+        key, kind, lambda integration: _keyed(request, integration, now, many=many)
+    )
+    return _not_found() if answer is None else answer
+
+
+def _keyed(request, integration: Integration, now, *, many: bool) -> JsonResponse:
+    kind = integration.kind
     if not allow(integration, now):
         return _throttled(integration, now)
     try:
@@ -249,9 +260,13 @@ def integration_test(request, pk: int):
         return redirect("incidents:integration_detail", pk=integration.pk)
     who = request.user.get_full_name() or request.user.get_username()
     now = timezone.now()
-    receipt = event_receive(
-        integration=integration, document=test_alert(integration, by=who, now=now), now=now
-    )
+    try:
+        receipt = event_receive(
+            integration=integration, document=test_alert(integration, by=who, now=now), now=now
+        )
+    except IntegrationChanged:
+        messages.error(request, "The integration was changed meanwhile: send the test again.")
+        return redirect("incidents:integration_detail", pk=integration.pk)
     if receipt.accepted:
         messages.success(
             request,

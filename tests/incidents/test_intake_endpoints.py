@@ -210,8 +210,8 @@ def test_a_shared_counter_counts_across_processes(client, no_wake, monkeypatch):
     weighted sliding window over two minutes refuses the request over the limit."""
     counts: dict[str, int] = {}
 
-    def shared_counter(current, previous):
-        counts[current] = counts.get(current, 0) + 1
+    def shared_counter(current, previous, add):
+        counts[current] = counts.get(current, 0) + add
         return counts[current], counts.get(previous, 0)
 
     monkeypatch.setattr(ratelimit, "_counter", lambda: shared_counter)
@@ -223,9 +223,10 @@ def test_a_shared_counter_counts_across_processes(client, no_wake, monkeypatch):
 REDIS_COUNTER = ratelimit._counter  # before the module's fixture counts stored events instead
 
 
-def test_with_redis_the_limit_costs_one_round_trip_per_event(monkeypatch, settings):
-    """Redis counts in one pipelined round trip, even where the cache is Redis too (its API
-    needs four: add, exists, incr, get)."""
+@pytest.fixture
+def redis_trips(monkeypatch, settings):
+    """Count in the real Redis, even where the cache is Redis too; the list of round trips
+    to it (a pipeline is one)."""
     import redis
 
     need(bool(os.environ.get("REDIS_URL")), "REDIS_URL is not set: no Redis to count in")
@@ -252,10 +253,38 @@ def test_with_redis_the_limit_costs_one_round_trip_per_event(monkeypatch, settin
 
     monkeypatch.setattr(redis.client.Pipeline, "execute", pipeline_trip)
     monkeypatch.setattr(redis.Redis, "execute_command", single_trip)
+    return trips
+
+
+def test_near_its_limit_redis_counts_every_event_in_one_round_trip(redis_trips):
+    """Near the limit each event is counted in Redis as it comes, in one pipelined round
+    trip (Django's cache API needs four: add, exists, incr, get)."""
     integration = make_integration("webhook", rate_limit_per_minute=2)
     now = timezone.now()
     assert [ratelimit.allow(integration, now) for _ in range(3)] == [True, True, False]
-    assert trips == ["pipeline"] * 3
+    assert redis_trips == ["pipeline"] * 3
+
+
+def test_far_below_its_limit_a_process_settles_its_tally_with_redis_in_batches(
+    redis_trips, monkeypatch
+):
+    moment = [1000.0]
+    monkeypatch.setattr(ratelimit, "_monotonic", lambda: moment[0])
+    integration = make_integration("webhook", rate_limit_per_minute=100)
+    now = timezone.now().replace(second=10)
+    name = f"{ratelimit._counter_name(integration)}:{int(now.timestamp() // 60)}"
+    assert all(ratelimit.allow(integration, now) for _ in range(30))
+    assert redis_trips == ["pipeline"]  # the first event; 29 tallied here
+    assert int(ratelimit._redis().get(name)) == 1
+    moment[0] += ratelimit.SETTLE_SECONDS
+    assert ratelimit.allow(integration, now)
+    assert int(ratelimit._redis().get(name)) == 31  # settled: the tally and this event
+    # Tallied up to half the limit, then every event goes to Redis: exactly 100 pass.
+    redis_trips.clear()
+    answers = [ratelimit.allow(integration, now) for _ in range(100)]
+    assert answers == [True] * (100 - 31) + [False] * 31
+    assert redis_trips == ["pipeline"] * (100 - 19)  # 19 tallied: 31 + 19 is half of 100
+    assert int(ratelimit._redis().get(name)) == 131
 
 
 # --- Alertmanager ----------------------------------------------------------------------------

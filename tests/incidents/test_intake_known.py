@@ -1,0 +1,100 @@
+"""Integrations remembered between requests: no lookup per event, yet every change made in
+the admin (disabled, key rotated, signature secret) holds from the next event on."""
+
+import hashlib
+import hmac
+import json
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from incidents.intake import known
+from incidents.models import IntegrationEvent
+from tests.incidents.test_intake_support import (
+    PD_URL,
+    am_group,
+    endpoint,
+    make_integration,
+    pd_trigger,
+    post,
+    stored_rate_counts,  # noqa: F401  (fixture)
+)
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("stored_rate_counts", "quiet")]
+
+
+@pytest.fixture
+def quiet(monkeypatch):
+    monkeypatch.setattr("incidents.intake.receive.enqueue_processing", lambda: None)
+
+
+def statements_of(client, url, document) -> list[str]:
+    with CaptureQueriesContext(connection) as queries:
+        assert post(client, url, document).status_code == 202
+    return [query["sql"] for query in queries.captured_queries]
+
+
+def test_a_remembered_integration_is_not_read_again(client):
+    integration = make_integration("webhook")
+    first = statements_of(client, endpoint(integration), {"summary": "one"})
+    again = statements_of(client, endpoint(integration), {"summary": "two"})
+    assert any("FROM incidents_integration WHERE key" in sql for sql in first)
+    assert not any("FROM incidents_integration WHERE key" in sql for sql in again)
+    # What is left: the rate limit's count (stored events in this test) and the one write.
+    assert len(again) == len(first) - 1
+    assert IntegrationEvent.objects.filter(outcome="accepted").count() == 2
+
+
+def test_a_disabled_integration_is_refused_from_the_next_event(client):
+    integration = make_integration("pagerduty")
+    assert post(client, PD_URL, pd_trigger(integration.key)).status_code == 202
+    integration.enabled = False
+    integration.save()
+    refused = post(client, PD_URL, pd_trigger(integration.key))
+    assert refused.status_code == 400
+    assert refused.json()["errors"] == ["'routing_key' is not a valid integration key"]
+    assert IntegrationEvent.objects.count() == 1
+
+
+def test_a_rotated_key_is_refused_and_the_new_one_works_at_once(client):
+    integration = make_integration("webhook")
+    old_url = endpoint(integration)
+    assert post(client, old_url, {"summary": "one"}).status_code == 202
+    integration.key = "rotated-" + integration.key[:20]
+    integration.save()
+    assert post(client, old_url, {"summary": "two"}).status_code == 404
+    assert post(client, endpoint(integration), {"summary": "three"}).status_code == 202
+    assert IntegrationEvent.objects.count() == 2
+
+
+def test_a_new_signature_secret_holds_from_the_next_event(client):
+    integration = make_integration("grafana", signature_secret="old-secret")
+    body = json.dumps(am_group()).encode()
+
+    def send(secret):
+        signature = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+        headers = {"X-Grafana-Alerting-Signature": signature}
+        return post(client, endpoint(integration), raw=body, **headers).status_code
+
+    assert send("old-secret") == 202
+    integration.signature_secret = "new-secret"
+    integration.save()
+    assert send("new-secret") == 202  # not refused with the remembered secret
+    assert send("old-secret") == 401
+    outcomes = list(IntegrationEvent.objects.order_by("id").values_list("outcome", flat=True))
+    assert outcomes == ["accepted", "accepted", "rejected"]
+
+
+def test_a_parse_error_is_logged_only_while_the_integration_is_enabled(client):
+    integration = make_integration("webhook")
+    assert post(client, endpoint(integration), {"summary": "one"}).status_code == 202
+    integration.enabled = False
+    integration.save()
+    assert post(client, endpoint(integration), {"summary": 5}).status_code == 404
+    assert list(IntegrationEvent.objects.values_list("outcome", flat=True)) == ["accepted"]
+
+
+def test_an_unknown_key_is_never_remembered(client):
+    assert post(client, "/integrations/webhook/no-such-key/", {"summary": "x"}).status_code == 404
+    assert not any(key == "no-such-key" for key, _ in known._remembered)
