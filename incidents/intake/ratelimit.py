@@ -13,11 +13,12 @@ The database counts the stored events of the sliding minute exactly.
 
 Far below its limit, an integration's count need not be exact to the event, and asking
 Redis for every event cost a sixth of the endpoint's time in an alert storm. So each process
-tallies events itself and settles its tally with the shared counter at most every
-:data:`SETTLE_SECONDS`; once the count nears the limit (:data:`NEAR_SHARE` of it) every event
-is counted in the shared counter as it comes, so the limit itself holds exactly. What the
-other processes counted meanwhile is seen at the next settling: the most that can slip
-through is what arrives within one settling period after the count crosses the near share.
+tallies events itself and settles its tallies with the shared counter, all in one round
+trip, about every :data:`SETTLE_SECONDS`; once an integration's count nears its limit
+(:data:`NEAR_SHARE` of it) each of its events is counted in the shared counter as it comes.
+A process never lets through more than the near share on its own tally; what the other
+processes counted meanwhile is seen at the next settling, so a burst within one settling
+period can pass the limit by at most the near share per process, once.
 """
 
 import hashlib
@@ -97,20 +98,40 @@ def _counted(counter, name: str, limit: int, now: datetime) -> float:
         ):
             tally.pending += 1
             return tally.seen + tally.pending
-        # Settle this event with what was tallied since the last settling. Events tallied
-        # in the minute before (at most one settling period ago) count in this one: a
-        # little early, never missed. Older ones no longer matter to the window.
-        add = 1 + (tally.pending if tally is not None and tally.minute >= minute - 1 else 0)
         if tally is None:
             if len(_tallies) >= TALLIES_MAX:
                 _tallies.clear()
             tally = _tallies[name] = _Tally(minute, math.inf, moment)
-        tally.minute, tally.settled_at, tally.pending = minute, moment, 0
-    this_minute, last_minute = counter(f"{name}:{minute}", f"{name}:{minute - 1}", add)
-    weighted = this_minute + last_minute * (1 - second / WINDOW_SECONDS)
+        if tally.minute < minute - 1:
+            tally.minute, tally.pending = minute, 0
+        tally.pending += 1
+        settling = _take_pending(minute, moment)
+    counts = counter(
+        [(f"{key}:{minute}", f"{key}:{minute - 1}", add) for key, add in settling.items()]
+    )
+    weight = 1 - second / WINDOW_SECONDS
     with _tally_lock:
-        tally.seen = weighted
-    return weighted
+        for key, (this_minute, last_minute) in zip(settling, counts, strict=True):
+            if (settled := _tallies.get(key)) is not None:
+                settled.seen = this_minute + last_minute * weight
+    return tally.seen
+
+
+def _take_pending(minute: int, moment: float) -> dict[str, int]:
+    """Every tally with events pending, to settle in one round trip: in an alert storm over
+    many integrations, one settling a period for them all rather than one for each.
+
+    Events tallied in the minute before (at most one period ago) count in this one: a little
+    early, never missed. Older ones no longer matter to the window.
+    """
+    settling = {}
+    for key, tally in _tallies.items():
+        if not tally.pending:
+            continue
+        if tally.minute >= minute - 1:
+            settling[key] = tally.pending
+        tally.minute, tally.settled_at, tally.pending = minute, moment, 0
+    return settling
 
 
 def _stored_count(integration, now: datetime, limit: int) -> int:
@@ -120,8 +141,8 @@ def _stored_count(integration, now: datetime, limit: int) -> int:
 
 
 def _counter():
-    """A function (current key, previous key, events to add) → (count after adding them,
-    previous count)."""
+    """A function [(current key, previous key, events to add)] → [(count after adding
+    them, previous count)]."""
     if getattr(settings, "REDIS_URL", ""):
         return _redis_counter
     cache_backend = settings.CACHES.get("default", {}).get("BACKEND", LOCAL_CACHES[0])
@@ -130,21 +151,26 @@ def _counter():
     return None
 
 
-def _cache_counter(current: str, previous: str, add: int) -> tuple[int, int]:
+def _cache_counter(items: list[tuple[str, str, int]]) -> list[tuple[int, int]]:
     cache = caches["default"]
-    cache.add(current, 0, timeout=WINDOW_SECONDS * 3)
-    count = cache.incr(current, add)
-    return count, cache.get(previous, 0)
+    counts = []
+    for current, previous, add in items:
+        cache.add(current, 0, timeout=WINDOW_SECONDS * 3)
+        counts.append((cache.incr(current, add), cache.get(previous, 0)))
+    return counts
 
 
-def _redis_counter(current: str, previous: str, add: int) -> tuple[int, int]:
-    client = _redis()
-    pipeline = client.pipeline(transaction=False)
-    pipeline.incrby(current, add)
-    pipeline.expire(current, WINDOW_SECONDS * 3)
-    pipeline.get(previous)
-    count, _, before = pipeline.execute()
-    return int(count), int(before or 0)
+def _redis_counter(items: list[tuple[str, str, int]]) -> list[tuple[int, int]]:
+    pipeline = _redis().pipeline(transaction=False)
+    for current, previous, add in items:
+        pipeline.incrby(current, add)
+        pipeline.expire(current, WINDOW_SECONDS * 3)
+        pipeline.get(previous)
+    replies = pipeline.execute()
+    return [
+        (int(count), int(before or 0))
+        for count, _, before in zip(replies[0::3], replies[1::3], replies[2::3], strict=True)
+    ]
 
 
 def _redis():

@@ -210,9 +210,10 @@ def test_a_shared_counter_counts_across_processes(client, no_wake, monkeypatch):
     weighted sliding window over two minutes refuses the request over the limit."""
     counts: dict[str, int] = {}
 
-    def shared_counter(current, previous, add):
-        counts[current] = counts.get(current, 0) + add
-        return counts[current], counts.get(previous, 0)
+    def shared_counter(items):
+        for current, _, add in items:
+            counts[current] = counts.get(current, 0) + add
+        return [(counts[current], counts.get(previous, 0)) for current, previous, _ in items]
 
     monkeypatch.setattr(ratelimit, "_counter", lambda: shared_counter)
     integration = make_integration("webhook", rate_limit_per_minute=2)
@@ -285,6 +286,26 @@ def test_far_below_its_limit_a_process_settles_its_tally_with_redis_in_batches(
     assert answers == [True] * (100 - 31) + [False] * 31
     assert redis_trips == ["pipeline"] * (100 - 19)  # 19 tallied: 31 + 19 is half of 100
     assert int(ratelimit._redis().get(name)) == 131
+
+
+def test_a_process_settles_the_tallies_of_all_its_integrations_in_one_round_trip(
+    redis_trips, monkeypatch
+):
+    moment = [1000.0]
+    monkeypatch.setattr(ratelimit, "_monotonic", lambda: moment[0])
+    busy = [make_integration("webhook", rate_limit_per_minute=1000) for _ in range(5)]
+    now = timezone.now().replace(second=10)
+    for integration in busy:
+        for _ in range(10):
+            assert ratelimit.allow(integration, now)
+    assert redis_trips == ["pipeline"] * 5  # each one's first event: nothing known yet
+    redis_trips.clear()
+    moment[0] += ratelimit.SETTLE_SECONDS
+    assert ratelimit.allow(busy[0], now)
+    assert redis_trips == ["pipeline"]
+    minute = int(now.timestamp() // 60)
+    counts = [int(ratelimit._redis().get(f"{ratelimit._counter_name(i)}:{minute}")) for i in busy]
+    assert counts == [11, 10, 10, 10, 10]
 
 
 # --- Alertmanager ----------------------------------------------------------------------------

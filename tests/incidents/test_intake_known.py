@@ -98,3 +98,30 @@ def test_a_parse_error_is_logged_only_while_the_integration_is_enabled(client):
 def test_an_unknown_key_is_never_remembered(client):
     assert post(client, "/integrations/webhook/no-such-key/", {"summary": "x"}).status_code == 404
     assert not any(key == "no-such-key" for key, _ in known._remembered)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_event_on_a_connection_the_database_dropped_is_stored_after_reconnecting(client):
+    """The health check's SELECT 1 is spared; a dropped connection (a database restart) is
+    then found by the write itself, which reconnects and writes once."""
+    from django.db import connections
+
+    if connection.vendor != "postgresql" or not connection.settings_dict["CONN_HEALTH_CHECKS"]:
+        pytest.skip("persistent PostgreSQL connections with health checks")
+    # No limit: nothing else (the rate limit's count) touches the database first.
+    integration = make_integration("webhook", rate_limit_per_minute=0)
+    assert post(client, endpoint(integration), {"summary": "one"}).status_code == 202
+    backend = connection.connection.info.backend_pid
+    # A kept connection, as at the start of the next request: due for its health check.
+    connection.health_check_done = False
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [backend])
+    finally:
+        other.close()
+    with CaptureQueriesContext(connection) as queries:
+        assert post(client, endpoint(integration), {"summary": "two"}).status_code == 202
+    assert connection.connection.info.backend_pid != backend
+    assert not any(query["sql"] == "SELECT 1" for query in queries.captured_queries)
+    assert IntegrationEvent.objects.filter(outcome="accepted").count() == 2

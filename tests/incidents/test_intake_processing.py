@@ -431,3 +431,51 @@ def test_events_older_than_the_retention_are_forgotten_but_not_their_alerts(page
     assert events_prune(T0) == 1
     assert IntegrationEvent.objects.count() == 2
     assert IntegrationEvent.objects.filter(pk=old_unprocessed.event_id).exists()  # not yet done
+
+
+def test_the_queue_is_walked_in_index_order_and_the_planner_is_put_back(pagerduty):
+    """Processed events leave dead entries in the queue's index; a bitmap scan would read
+    every one of them on each batch. The claim walks the index in order instead, and only
+    the claim: the setting is back to what it was for the rest of the batch."""
+    from django.db import connection, transaction
+
+    from incidents.intake.processing import _queue_read_in_order
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a PostgreSQL planner setting")
+    IntegrationEvent.objects.bulk_create(
+        IntegrationEvent(
+            integration=pagerduty,
+            received_at=T0 + timedelta(milliseconds=n),
+            outcome="accepted",
+            payload=pd("trigger", key=f"k{n}"),
+        )
+        for n in range(10_300)
+    )
+    # Processed as the processor does it: each leaves a dead entry in the queue's index.
+    IntegrationEvent.objects.filter(received_at__lt=T0 + timedelta(seconds=10)).update(
+        outcome="processed"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE incidents_integrationevent")
+
+    def claim_plan():
+        queue = IntegrationEvent.objects.filter(outcome="accepted").order_by("received_at", "id")
+        return queue.values_list("id", "integration_id", "payload", "received_at")[:1000].explain()
+
+    def scans():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT current_setting('enable_bitmapscan'), current_setting('enable_seqscan')"
+            )
+            return cursor.fetchone()
+
+    with transaction.atomic():
+        with _queue_read_in_order():
+            plan = claim_plan()
+        after = scans()
+        rest_of_the_batch = claim_plan()
+    assert "Index Scan using event_queue" in plan and "Sort" not in plan
+    assert after == ("on", "on")
+    # The planner's own choice again (a bitmap here), as for every other query of the batch.
+    assert "Bitmap" in rest_of_the_batch or "Seq Scan" in rest_of_the_batch
