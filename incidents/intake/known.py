@@ -25,6 +25,7 @@ from datetime import datetime
 from typing import TypeVar
 
 from django.db import InterfaceError, OperationalError, connection
+from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 
 from ..models import Integration, IntegrationEvent
 
@@ -182,6 +183,33 @@ def _skip_health_check() -> bool:
 
 
 def _execute(statement: str, params: list):
-    with connection.cursor() as cursor:
+    with _cursor() as cursor:
         cursor.execute(statement, params)
         return cursor.fetchone()
+
+
+def _cursor():
+    """A Django cursor (logged, errors translated); on PostgreSQL one that binds on the
+    server, so that with ``prepare_threshold`` set (see settings) each connection prepares
+    the intake's statements once: PostgreSQL then skips parsing and planning them, half of
+    its work per event."""
+    if connection.vendor != "postgresql":
+        return connection.cursor()
+    import psycopg
+
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    connection.validate_thread_sharing()
+    with connection.wrap_database_errors:
+        cursor = psycopg.Cursor(connection.connection)
+    if connection.queries_logged:
+        return _LoggedAsWritten(cursor, connection)
+    return connection.make_cursor(cursor)
+
+
+class _LoggedAsWritten(CursorDebugWrapper):
+    """Logs the statement as written: a prepared one leaves no text of its own to log."""
+
+    def execute(self, sql, params=None):
+        with self.debug_sql(sql, params):
+            return CursorWrapper.execute(self, sql, params)

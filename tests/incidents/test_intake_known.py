@@ -125,3 +125,21 @@ def test_an_event_on_a_connection_the_database_dropped_is_stored_after_reconnect
     assert connection.connection.info.backend_pid != backend
     assert not any(query["sql"] == "SELECT 1" for query in queries.captured_queries)
     assert IntegrationEvent.objects.filter(outcome="accepted").count() == 2
+
+
+def test_each_connection_prepares_the_intake_insert_once(client):
+    """PostgreSQL parses and plans the guarded insert once per connection, not per event."""
+    if connection.vendor != "postgresql" or connection.settings_dict["OPTIONS"].get(
+        "prepare_threshold"
+    ) is None:
+        pytest.skip("prepared statements on PostgreSQL")
+    integration = make_integration("webhook")
+    for summary in ("one", "two", "three"):
+        assert post(client, endpoint(integration), {"summary": summary}).status_code == 202
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+            ["%INSERT INTO incidents_integrationevent%"],
+        )
+        assert cursor.fetchone()[0] == 1
+    assert IntegrationEvent.objects.filter(outcome="accepted").count() == 3
