@@ -15,8 +15,27 @@ from .views import updates as update_views
 
 app_name = "incidents"
 
-# Each part adds its routes in its own block; keep the blocks apart.
+# Each part adds its routes in its own block; keep the blocks apart. The intake endpoints
+# come first: URLs are tried in order, and in an alert storm they take most requests.
 urlpatterns = []
+
+# Alert integrations: the intake endpoints (no login, the key is the credential) and the
+# portal's integration pages
+urlpatterns += [
+    path("integrations/pagerduty/v2/enqueue", integration_views.pagerduty_enqueue,
+         name="intake_pagerduty"),
+    path("integrations/alertmanager/<str:key>/", integration_views.alertmanager_webhook,
+         name="intake_alertmanager"),
+    path("integrations/grafana/<str:key>/", integration_views.grafana_webhook,
+         name="intake_grafana"),
+    path("integrations/webhook/<str:key>/", integration_views.generic_webhook,
+         name="intake_webhook"),
+    path("integrations/", integration_views.integration_list, name="integration_list"),
+    path("integrations/<int:pk>/", integration_views.integration_detail,
+         name="integration_detail"),
+    path("integrations/<int:pk>/test/", integration_views.integration_test,
+         name="integration_test"),
+]
 
 # Service catalog
 urlpatterns += [
@@ -75,23 +94,6 @@ urlpatterns += [
          name="notification_test"),
 ]
 
-# Alert integrations: the intake endpoints (no login, the key is the credential) and the
-# portal's integration pages
-urlpatterns += [
-    path("integrations/pagerduty/v2/enqueue", integration_views.pagerduty_enqueue,
-         name="intake_pagerduty"),
-    path("integrations/alertmanager/<str:key>/", integration_views.alertmanager_webhook,
-         name="intake_alertmanager"),
-    path("integrations/grafana/<str:key>/", integration_views.grafana_webhook,
-         name="intake_grafana"),
-    path("integrations/webhook/<str:key>/", integration_views.generic_webhook,
-         name="intake_webhook"),
-    path("integrations/", integration_views.integration_list, name="integration_list"),
-    path("integrations/<int:pk>/", integration_views.integration_detail,
-         name="integration_detail"),
-    path("integrations/<int:pk>/test/", integration_views.integration_test,
-         name="integration_test"),
-]
 
 # Communications: an incident's status updates, followed services, maintenance windows, and
 # the public status page with its feed and email subscription (no login)

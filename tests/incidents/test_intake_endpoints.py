@@ -165,6 +165,19 @@ def test_endpoints_need_no_login_and_no_csrf_token(no_wake):
     assert post(strict, PD_URL, pd_trigger(integration.key)).status_code == 202
 
 
+def test_no_answer_of_an_endpoint_may_be_cached(client, no_wake):
+    integration = make_integration("webhook", rate_limit_per_minute=1)
+    answers = [
+        post(client, endpoint(integration), {"summary": "one"}),  # 202
+        post(client, endpoint(integration), {"summary": "two"}),  # 429
+        post(client, PD_URL, {"routing_key": "nobody"}),  # 400
+        post(client, "/integrations/webhook/nobody/", {"summary": "x"}),  # 404
+        client.get(endpoint(integration)),  # 405
+    ]
+    assert [answer.status_code for answer in answers] == [202, 429, 400, 404, 405]
+    assert all(answer["Cache-Control"] == "no-store" for answer in answers)
+
+
 # --- rate limit ------------------------------------------------------------------------------
 def test_over_the_rate_limit_pagerduty_answers_429_and_stores_no_event(client, no_wake):
     integration = make_integration("pagerduty", rate_limit_per_minute=3)
