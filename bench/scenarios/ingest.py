@@ -36,9 +36,11 @@ DRAIN_TIMEOUT = 300
 BACKLOG = 15_000  # phase 3: how fast the worker alone works through a backlog
 PREFIX = "Bench ingest"  # every row this scenario writes is named after it
 # The trivial endpoint is measured in this many windows, each on new connections, and the
-# median window is the yardstick. gunicorn's processes race to accept connections: now and
-# then one process takes all eight, and a window measures one core instead of two (seen:
-# 2,200 instead of 5,400 rps), which alone would more than double the ratio.
+# best window is the yardstick. gunicorn's processes race to accept connections: often one
+# process takes all eight, and a window measures one core instead of two (seen: 2,200
+# instead of 5,400 rps, in two windows of three), which alone would double the ratio. Such
+# a window can only be slower, so the best of three (as timeit takes the fastest run) is
+# what the machine can do; phase 1 is measured the same way.
 YARDSTICK_WINDOWS = 3
 CAPACITY_WINDOWS = 3  # phase 1 likewise: each window 15 s on new connections
 
@@ -58,13 +60,13 @@ def run(ctx) -> dict:
         ctx.say(f"capacity: {ctx.settings.connections} connections at full speed")
         if ctx.settings.warmup > 0:
             _closed_loop(ctx, url, bodies, ctx.settings.warmup)
-        # Like the yardstick, three windows on new connections, the median one counting.
+        # Like the yardstick, three windows on new connections, the best one counting.
         capacity_windows, backlogs, drains = [], [], []
         for _ in range(CAPACITY_WINDOWS):
             capacity_windows.append(_closed_loop(ctx, url, bodies, CAPACITY_SECONDS))
             backlogs.append(_backlog())
             drains.append(_drain(ctx))
-        capacity = sorted(capacity_windows, key=_accepted_per_s)[len(capacity_windows) // 2]
+        capacity = max(capacity_windows, key=_accepted_per_s)
 
         ctx.say(f"sustained: {SUSTAINED_RATE} events/s open loop for {SUSTAINED_SECONDS} s")
         started = time.time()
@@ -118,8 +120,8 @@ def _accepted_per_s(window: dict) -> float:
 
 
 def yardstick(windows):
-    """The median window by requests per second."""
-    return sorted(windows, key=lambda window: window.rps)[len(windows) // 2]
+    """The best window by requests per second."""
+    return max(windows, key=lambda window: window.rps)
 
 
 # --- data -----------------------------------------------------------------------------------
