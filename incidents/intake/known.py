@@ -79,21 +79,15 @@ def with_integration(key: str, kind: str, handle: Callable[[Integration], T]) ->
     """``handle(integration)`` for the integration ``key`` names; None when there is none.
     When a write finds the integration changed, ``handle`` runs again with the row read
     afresh, so its answer always follows the integration as it is now."""
-    integration = find_integration(key, kind)
-    if integration is None:
-        return None
-    try:
-        return handle(integration)
-    except IntegrationChanged:
-        forget(integration)
-    integration = find_integration(key, kind, fresh=True)
-    if integration is None:
-        return None
-    try:
-        return handle(integration)
-    except IntegrationChanged:  # changed again within this request: as good as gone
-        forget(integration)
-        return None
+    for fresh in (False, True):
+        integration = find_integration(key, kind, fresh=fresh)
+        if integration is None:
+            return None
+        try:
+            return handle(integration)
+        except IntegrationChanged:  # store_event has forgotten it already
+            continue
+    return None  # changed again within this request: as good as gone
 
 
 def store_event(

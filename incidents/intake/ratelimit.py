@@ -110,11 +110,17 @@ def _counted(counter, name: str, limit: int, now: datetime) -> float:
         [(f"{key}:{minute}", f"{key}:{minute - 1}", add) for key, add in settling.items()]
     )
     weight = 1 - second / WINDOW_SECONDS
+    weighted = {
+        key: this_minute + last_minute * weight
+        for key, (this_minute, last_minute) in zip(settling, counts, strict=True)
+    }
     with _tally_lock:
-        for key, (this_minute, last_minute) in zip(settling, counts, strict=True):
+        for key, count in weighted.items():
             if (settled := _tallies.get(key)) is not None:
-                settled.seen = this_minute + last_minute * weight
-    return tally.seen
+                settled.seen = count
+    # This event's own count, not the tally's: another thread may have started the tallies
+    # afresh (TALLIES_MAX) while this one waited for the counter.
+    return weighted[name]
 
 
 def _take_pending(minute: int, moment: float) -> dict[str, int]:

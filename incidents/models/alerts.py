@@ -87,9 +87,9 @@ class IntegrationEvent(models.Model):
         ordering = ["-received_at", "-id"]
         indexes = [
             models.Index(fields=["integration", "received_at"]),
-            # The processor's queue, in the order it takes it: the index delivers the first
-            # rows in order and stops. On received_at alone, the tie-break on id made the
-            # planner read every entry, dead ones of processed events included, and sort.
+            # The processor's queue, in the order it claims it (received_at, then id), so
+            # the claim can walk the index and stop at the batch's last row (see
+            # processing._queue_read_in_order).
             models.Index(
                 fields=["received_at", "id"],
                 condition=models.Q(outcome="accepted"),

@@ -19,3 +19,11 @@ def clock(request):
     """Time stands still at the test module's ``NOW`` (the traveller moves it on)."""
     with time_machine.travel(request.module.NOW, tick=False) as traveller:
         yield traveller
+
+
+@pytest.fixture
+def no_wake(monkeypatch):
+    """Record wake-ups instead of sending them to a broker."""
+    woken = []
+    monkeypatch.setattr("incidents.intake.receive.enqueue_processing", lambda: woken.append(1))
+    return woken

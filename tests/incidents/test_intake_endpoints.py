@@ -28,14 +28,6 @@ from tests.incidents.test_intake_support import (
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("stored_rate_counts")]
 
 
-@pytest.fixture
-def no_wake(monkeypatch):
-    """Record wake-ups instead of sending them to a broker."""
-    woken = []
-    monkeypatch.setattr("incidents.intake.receive.enqueue_processing", lambda: woken.append(1))
-    return woken
-
-
 def nothing_stored():
     return not IntegrationEvent.objects.exclude(outcome="rejected").exists() and not (
         Alert.objects.exists() or Incident.objects.exists()

@@ -21,12 +21,7 @@ from tests.incidents.test_intake_support import (
     stored_rate_counts,  # noqa: F401  (fixture)
 )
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("stored_rate_counts", "quiet")]
-
-
-@pytest.fixture
-def quiet(monkeypatch):
-    monkeypatch.setattr("incidents.intake.receive.enqueue_processing", lambda: None)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("stored_rate_counts", "no_wake")]
 
 
 def statements_of(client, url, document) -> list[str]:
