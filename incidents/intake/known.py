@@ -24,7 +24,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TypeVar
 
-from django.db import InterfaceError, OperationalError, connection
+from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connections
 from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 
 from ..models import Integration, IntegrationEvent
@@ -95,15 +95,16 @@ def store_event(
 ) -> int:
     """Insert one event and return its id; :class:`IntegrationChanged` (nothing written)
     when the integration's row no longer matches ``integration``."""
+    db = _database()
     params = [
         integration.pk,
-        _RECEIVED_AT.get_db_prep_save(received_at, connection),
+        _RECEIVED_AT.get_db_prep_save(received_at, db),
         outcome,
         reason,
-        _PAYLOAD.get_db_prep_save(payload, connection),
+        _PAYLOAD.get_db_prep_save(payload, db),
         *(getattr(integration, name) for name in _GUARDED_FIELDS),
     ]
-    row = _fetch_one(_STORE_SQL, params)
+    row = _fetch_one(db, _STORE_SQL, params)
     if row is None:
         forget(integration)
         raise IntegrationChanged(integration.pk)
@@ -134,17 +135,25 @@ _READ_SQL = """
 """
 
 
+def _database():
+    """This thread's connection, looked up once. ``django.db.connection`` looks it up again
+    on every attribute: a dozen lookups an event, about 40 µs of CPU (a fifth of the view's
+    own time)."""
+    return connections[DEFAULT_DB_ALIAS]
+
+
 def _read(key: str, kind: str) -> Integration | None:
-    row = _fetch_one(_READ_SQL, [key, kind])
+    db = _database()
+    row = _fetch_one(db, _READ_SQL, [key, kind])
     if row is None:
         return None
     found = dict(zip(_REMEMBERED_FIELDS, row, strict=True))
     # from_db takes the loaded fields in the model's own order.
     names = [f.attname for f in Integration._meta.concrete_fields if f.attname in found]
-    return Integration.from_db(connection.alias, names, [found[name] for name in names])
+    return Integration.from_db(db.alias, names, [found[name] for name in names])
 
 
-def _fetch_one(statement: str, params: list):
+def _fetch_one(db, statement: str, params: list):
     """Run ``statement`` and return its first row, sparing the request Django's health check.
 
     With ``CONN_HEALTH_CHECKS``, the first query of each request is preceded by a
@@ -154,51 +163,47 @@ def _fetch_one(statement: str, params: list):
     statement sent again, which is what the check would have done. Only when the check was
     due (the request's first query, outside a transaction): otherwise the error stands.
     """
-    trusted = _skip_health_check()
+    trusted = _skip_health_check(db)
     try:
-        return _execute(statement, params)
+        return _execute(db, statement, params)
     except (InterfaceError, OperationalError):
-        if not trusted or connection.in_atomic_block:
+        if not trusted or db.in_atomic_block:
             raise
         log.warning("the database connection was broken; reconnecting", exc_info=True)
-        connection.close()
-        return _execute(statement, params)
+        db.close()
+        return _execute(db, statement, params)
 
 
-def _skip_health_check() -> bool:
-    due = (
-        connection.connection is not None
-        and connection.health_check_enabled
-        and not connection.health_check_done
-    )
+def _skip_health_check(db) -> bool:
+    due = db.connection is not None and db.health_check_enabled and not db.health_check_done
     if due:
-        connection.health_check_done = True
+        db.health_check_done = True
     return due
 
 
-def _execute(statement: str, params: list):
-    with _cursor() as cursor:
+def _execute(db, statement: str, params: list):
+    with _cursor(db) as cursor:
         cursor.execute(statement, params)
         return cursor.fetchone()
 
 
-def _cursor():
+def _cursor(db):
     """A Django cursor (logged, errors translated); on PostgreSQL one that binds on the
     server, so that with ``prepare_threshold`` set (see settings) each connection prepares
     the intake's statements once: PostgreSQL then skips parsing and planning them, half of
     its work per event."""
-    if connection.vendor != "postgresql":
-        return connection.cursor()
+    if db.vendor != "postgresql":
+        return db.cursor()
     import psycopg
 
-    connection.close_if_health_check_failed()
-    connection.ensure_connection()
-    connection.validate_thread_sharing()
-    with connection.wrap_database_errors:
-        cursor = psycopg.Cursor(connection.connection)
-    if connection.queries_logged:
-        return _LoggedAsWritten(cursor, connection)
-    return connection.make_cursor(cursor)
+    db.close_if_health_check_failed()
+    db.ensure_connection()
+    db.validate_thread_sharing()
+    with db.wrap_database_errors:
+        cursor = psycopg.Cursor(db.connection)
+    if db.queries_logged:
+        return _LoggedAsWritten(cursor, db)
+    return db.make_cursor(cursor)
 
 
 class _LoggedAsWritten(CursorDebugWrapper):

@@ -14,7 +14,10 @@ The database counts the stored events of the sliding minute exactly.
 Far below its limit, an integration's count need not be exact to the event, and asking
 Redis for every event cost a sixth of the endpoint's time in an alert storm. So each process
 tallies events itself and settles its tallies with the shared counter, all in one round
-trip, about every :data:`SETTLE_SECONDS`; once an integration's count nears its limit
+trip, about every :data:`SETTLE_SECONDS` (one clock for the process: with a clock per
+integration, the tallies of busy integrations drifted apart and each of them started a
+settling of its own, a round trip per ten events in an alert storm instead of one per
+thirty); once an integration's count nears its limit
 (:data:`NEAR_SHARE` of it) each of its events is counted in the shared counter as it comes.
 A process never lets through more than the near share on its own tally; what the other
 processes counted meanwhile is seen at the next settling, so a burst within one settling
@@ -42,6 +45,10 @@ LOCAL_CACHES = (
 )
 SETTLE_SECONDS = 0.1
 NEAR_SHARE = 0.5
+# How old an integration's settled count may be and still be counted on: an integration
+# sending now and then has nothing pending at most settlings, and need not cost a round
+# trip for each of its events. The near share holds whatever the age.
+FRESH_SECONDS = 10.0
 _redis_lock = threading.Lock()
 _redis_client = None
 
@@ -79,6 +86,7 @@ class _Tally:
 
 _tallies: dict[str, _Tally] = {}
 _tally_lock = threading.Lock()
+_settled_at = -math.inf  # the process's last settling
 TALLIES_MAX = 4096
 _monotonic = time.monotonic  # a test moves it
 
@@ -93,7 +101,8 @@ def _counted(counter, name: str, limit: int, now: datetime) -> float:
         if (
             tally is not None
             and tally.minute == minute
-            and moment - tally.settled_at < SETTLE_SECONDS
+            and moment - _settled_at < SETTLE_SECONDS
+            and moment - tally.settled_at < FRESH_SECONDS
             and tally.seen + tally.pending + 1 <= limit * NEAR_SHARE
         ):
             tally.pending += 1
@@ -130,6 +139,8 @@ def _take_pending(minute: int, moment: float) -> dict[str, int]:
     Events tallied in the minute before (at most one period ago) count in this one: a little
     early, never missed. Older ones no longer matter to the window.
     """
+    global _settled_at
+    _settled_at = moment
     settling = {}
     for key, tally in _tallies.items():
         if not tally.pending:

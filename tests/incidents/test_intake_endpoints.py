@@ -3,6 +3,7 @@
 import hashlib
 import hmac
 import json
+import math
 import os
 
 import pytest
@@ -246,6 +247,7 @@ def redis_trips(monkeypatch, settings):
     }
     monkeypatch.setattr(ratelimit, "_counter", REDIS_COUNTER)
     monkeypatch.setattr(ratelimit, "_redis_client", None)
+    monkeypatch.setattr(ratelimit, "_settled_at", -math.inf)
     trips = []
     pipelined, single = redis.client.Pipeline.execute, redis.Redis.execute_command
 
@@ -311,6 +313,47 @@ def test_a_process_settles_the_tallies_of_all_its_integrations_in_one_round_trip
     minute = int(now.timestamp() // 60)
     counts = [int(ratelimit._redis().get(f"{ratelimit._counter_name(i)}:{minute}")) for i in busy]
     assert counts == [11, 10, 10, 10, 10]
+
+
+def test_an_integration_with_nothing_pending_at_a_settling_waits_for_the_next_one(
+    redis_trips, monkeypatch
+):
+    """One settling clock for the process: an integration whose events fell between two
+    settlings does not cost a round trip of its own (with a clock per integration, busy
+    integrations drifted apart and each started settlings of its own)."""
+    moment = [1000.0]
+    monkeypatch.setattr(ratelimit, "_monotonic", lambda: moment[0])
+    first, second = (make_integration("webhook", rate_limit_per_minute=1000) for _ in range(2))
+    now = timezone.now().replace(second=10)
+    assert ratelimit.allow(first, now) and ratelimit.allow(second, now)
+    moment[0] += ratelimit.SETTLE_SECONDS
+    assert ratelimit.allow(first, now)  # settles; the second has nothing pending
+    redis_trips.clear()
+    moment[0] += ratelimit.SETTLE_SECONDS / 2
+    assert ratelimit.allow(second, now) and ratelimit.allow(first, now)
+    assert redis_trips == []
+    moment[0] += ratelimit.SETTLE_SECONDS
+    assert ratelimit.allow(second, now)
+    assert redis_trips == ["pipeline"]
+    minute = int(now.timestamp() // 60)
+    counts = [
+        int(ratelimit._redis().get(f"{ratelimit._counter_name(i)}:{minute}"))
+        for i in (first, second)
+    ]
+    assert counts == [3, 3]
+
+
+def test_a_settled_count_older_than_its_freshness_is_read_again(redis_trips, monkeypatch):
+    moment = [1000.0]
+    monkeypatch.setattr(ratelimit, "_monotonic", lambda: moment[0])
+    quiet, busy = (make_integration("webhook", rate_limit_per_minute=1000) for _ in range(2))
+    now = timezone.now().replace(second=10)
+    assert ratelimit.allow(quiet, now) and ratelimit.allow(busy, now)
+    moment[0] += ratelimit.FRESH_SECONDS
+    assert ratelimit.allow(busy, now)  # the process settles: the quiet one had nothing
+    redis_trips.clear()
+    assert ratelimit.allow(quiet, now)
+    assert redis_trips == ["pipeline"]
 
 
 # --- Alertmanager ----------------------------------------------------------------------------
