@@ -264,6 +264,20 @@ def redis_trips(monkeypatch, settings):
     return trips
 
 
+@pytest.fixture
+def process_clock(monkeypatch):
+    """The rate limit's monotonic clock, held still: ``process_clock[0]`` is the moment."""
+    moment = [1000.0]
+    monkeypatch.setattr(ratelimit, "_monotonic", lambda: moment[0])
+    return moment
+
+
+def _settled(integrations, now) -> list[int]:
+    minute = int(now.timestamp() // 60)
+    names = [f"{ratelimit._counter_name(i)}:{minute}" for i in integrations]
+    return [int(ratelimit._redis().get(name)) for name in names]
+
+
 def test_near_its_limit_redis_counts_every_event_in_one_round_trip(redis_trips):
     """Near the limit each event is counted in Redis as it comes, in one pipelined round
     trip (Django's cache API needs four: add, exists, incr, get)."""
@@ -274,10 +288,9 @@ def test_near_its_limit_redis_counts_every_event_in_one_round_trip(redis_trips):
 
 
 def test_far_below_its_limit_a_process_settles_its_tally_with_redis_in_batches(
-    redis_trips, monkeypatch
+    redis_trips, process_clock
 ):
-    moment = [1000.0]
-    monkeypatch.setattr(ratelimit, "_monotonic", lambda: moment[0])
+    moment = process_clock
     integration = make_integration("webhook", rate_limit_per_minute=100)
     now = timezone.now().replace(second=10)
     name = f"{ratelimit._counter_name(integration)}:{int(now.timestamp() // 60)}"
@@ -296,10 +309,9 @@ def test_far_below_its_limit_a_process_settles_its_tally_with_redis_in_batches(
 
 
 def test_a_process_settles_the_tallies_of_all_its_integrations_in_one_round_trip(
-    redis_trips, monkeypatch
+    redis_trips, process_clock
 ):
-    moment = [1000.0]
-    monkeypatch.setattr(ratelimit, "_monotonic", lambda: moment[0])
+    moment = process_clock
     busy = [make_integration("webhook", rate_limit_per_minute=1000) for _ in range(5)]
     now = timezone.now().replace(second=10)
     for integration in busy:
@@ -310,50 +322,43 @@ def test_a_process_settles_the_tallies_of_all_its_integrations_in_one_round_trip
     moment[0] += ratelimit.SETTLE_SECONDS
     assert ratelimit.allow(busy[0], now)
     assert redis_trips == ["pipeline"]
-    minute = int(now.timestamp() // 60)
-    counts = [int(ratelimit._redis().get(f"{ratelimit._counter_name(i)}:{minute}")) for i in busy]
-    assert counts == [11, 10, 10, 10, 10]
+    assert _settled(busy, now) == [11, 10, 10, 10, 10]
 
 
 def test_an_integration_with_nothing_pending_at_a_settling_waits_for_the_next_one(
-    redis_trips, monkeypatch
+    redis_trips, process_clock
 ):
     """One settling clock for the process: an integration whose events fell between two
     settlings does not cost a round trip of its own (with a clock per integration, busy
     integrations drifted apart and each started settlings of its own)."""
-    moment = [1000.0]
-    monkeypatch.setattr(ratelimit, "_monotonic", lambda: moment[0])
-    first, second = (make_integration("webhook", rate_limit_per_minute=1000) for _ in range(2))
-    now = timezone.now().replace(second=10)
-    assert ratelimit.allow(first, now) and ratelimit.allow(second, now)
-    moment[0] += ratelimit.SETTLE_SECONDS
+    first, second, now = _two_counted_once()
+    process_clock[0] += ratelimit.SETTLE_SECONDS
     assert ratelimit.allow(first, now)  # settles; the second has nothing pending
     redis_trips.clear()
-    moment[0] += ratelimit.SETTLE_SECONDS / 2
+    process_clock[0] += ratelimit.SETTLE_SECONDS / 2
     assert ratelimit.allow(second, now) and ratelimit.allow(first, now)
     assert redis_trips == []
-    moment[0] += ratelimit.SETTLE_SECONDS
+    process_clock[0] += ratelimit.SETTLE_SECONDS
     assert ratelimit.allow(second, now)
     assert redis_trips == ["pipeline"]
-    minute = int(now.timestamp() // 60)
-    counts = [
-        int(ratelimit._redis().get(f"{ratelimit._counter_name(i)}:{minute}"))
-        for i in (first, second)
-    ]
-    assert counts == [3, 3]
+    assert _settled([first, second], now) == [3, 3]
 
 
-def test_a_settled_count_older_than_its_freshness_is_read_again(redis_trips, monkeypatch):
-    moment = [1000.0]
-    monkeypatch.setattr(ratelimit, "_monotonic", lambda: moment[0])
-    quiet, busy = (make_integration("webhook", rate_limit_per_minute=1000) for _ in range(2))
-    now = timezone.now().replace(second=10)
-    assert ratelimit.allow(quiet, now) and ratelimit.allow(busy, now)
-    moment[0] += ratelimit.FRESH_SECONDS
+def test_a_settled_count_older_than_its_freshness_is_read_again(redis_trips, process_clock):
+    quiet, busy, now = _two_counted_once()
+    process_clock[0] += ratelimit.FRESH_SECONDS
     assert ratelimit.allow(busy, now)  # the process settles: the quiet one had nothing
     redis_trips.clear()
     assert ratelimit.allow(quiet, now)
     assert redis_trips == ["pipeline"]
+
+
+def _two_counted_once():
+    """Two integrations far below their limit, one event of each counted."""
+    pair = [make_integration("webhook", rate_limit_per_minute=1000) for _ in range(2)]
+    now = timezone.now().replace(second=10)
+    assert all(ratelimit.allow(integration, now) for integration in pair)
+    return (*pair, now)
 
 
 # --- Alertmanager ----------------------------------------------------------------------------
