@@ -50,6 +50,21 @@ class Managed:
         return self.process.poll() is None
 
 
+def spawn(command: list[str], *, env: dict[str, str], log: Path) -> subprocess.Popen:
+    """Start ``command`` in the project folder, its output appended to ``log``, in a session
+    of its own so that stopping it stops its children too (gunicorn's and Celery's workers)."""
+    with open(log, "ab") as output:
+        return subprocess.Popen(
+            command,
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
 class Processes:
     """The processes one scenario started; :meth:`stop_all` ends them, newest first."""
 
@@ -60,16 +75,7 @@ class Processes:
 
     def start(self, name: str, command: list[str]) -> Managed:
         log = self.logdir / f"{name}.log"
-        with open(log, "ab") as output:
-            process = subprocess.Popen(
-                command,
-                cwd=PROJECT_ROOT,
-                env=self.env,
-                stdin=subprocess.DEVNULL,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        process = spawn(command, env=self.env, log=log)
         managed = Managed(name, process, log)
         self.started.append(managed)
         return managed

@@ -23,6 +23,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from bench.processes import spawn
 from tests.conftest import need, need_program
 
 from . import kinds  # the probe kind fires in this process too
@@ -140,17 +141,7 @@ class Stack:
     def _start(self, name: str, command: list[str]) -> Process:
         self._starts += 1
         log = self.workdir / f"{self._starts:02d}-{name}.log"
-        with open(log, "ab") as output:
-            popen = subprocess.Popen(
-                command,
-                cwd=ROOT,
-                env=self.env,
-                stdin=subprocess.DEVNULL,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        process = Process(name, popen, log)
+        process = Process(name, spawn(command, env=self.env, log=log), log)
         self.processes.append(process)
         return process
 
