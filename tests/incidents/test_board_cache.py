@@ -1,4 +1,5 @@
-"""The board's cards are kept between polls: what must draw a card again, and what must not."""
+"""The board's cards are kept between polls: what must draw a card again, and what must not.
+The query counts hold on SQLite and PostgreSQL alike."""
 
 import re
 from datetime import UTC, datetime, timedelta

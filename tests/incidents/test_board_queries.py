@@ -1,5 +1,6 @@
 """The board's cost: a version token in one query, 204 while nothing changed, and a fixed
-number of queries for the cards however many incidents are open."""
+number of queries for the cards however many incidents are open. The counts, and the
+quoted table names they look for, hold on SQLite and PostgreSQL alike."""
 
 import itertools
 import re

@@ -1,5 +1,7 @@
 """Integrations remembered between requests: no lookup per event, yet every change made in
-the admin (disabled, key rotated, signature secret) holds from the next event on."""
+the admin (disabled, key rotated, signature secret) holds from the next event on.
+The statements compared hold on SQLite and PostgreSQL alike (the intake's own SQL, logged
+as written on both); the tests about PostgreSQL's connections say so and skip elsewhere."""
 
 import hashlib
 import hmac

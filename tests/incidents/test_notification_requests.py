@@ -180,7 +180,7 @@ def test_a_request_of_ten_rows_reads_and_claims_them_with_one_statement_each(
         engine.page_now(incident, crowd, by=None)
         ids = list(Notification.objects.filter(incident=incident).values_list("pk", flat=True))
         # read, hold check, claim, load the claimed rows and their incidents' services;
-        # then one update per message sent
+        # then one update per message sent (the same on SQLite and PostgreSQL)
         with django_assert_num_queries(5 + 10):
             states = delivery.deliver_many(ids)
 

@@ -259,6 +259,7 @@ def test_queries_do_not_grow_with_people_or_overrides(
     client, payments, size, django_assert_max_num_queries
 ):
     rotation = _big_rotation(size)
+    # The same budget on SQLite and PostgreSQL: no query here differs between them.
     with django_assert_max_num_queries(5):
         events = _events(_fetch(client, rotation.slug, payments["reader"].calendar_token))
     assert len(events) > 1000  # hourly shifts for eight weeks, a few merged by overrides
