@@ -2,15 +2,17 @@
 
 One module serves both modes. ``DJANGO_ENV=production`` turns on the production
 checks (a real ``SECRET_KEY`` is required, HTTPS-only cookies, HSTS); everything
-else runs on embedded defaults: a SQLite file and kombu's filesystem broker, both
-under ``var/`` in the project.
+else runs on embedded defaults: a SQLite file, kombu's filesystem broker and a secret key
+made on first run, all under ``var/`` in the project.
 """
 
 import sys
-import warnings
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
+
+from portal.secret_key import development_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("PORTAL_VAR_DIR", default=str(BASE_DIR / "var"))).resolve()
@@ -23,17 +25,15 @@ DJANGO_ENV = env.str("DJANGO_ENV", default="development")
 PRODUCTION = DJANGO_ENV == "production"
 TESTING = "pytest" in sys.modules
 
-_DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me-for-any-real-deployment-0123456789"  # noqa: S105
 if PRODUCTION:
-    SECRET_KEY = env.str("SECRET_KEY")  # no default: production refuses to start without it
+    # No default: production refuses to start without a key of its own.
+    SECRET_KEY = env.str("SECRET_KEY", default="")
+    if not SECRET_KEY:
+        raise ImproperlyConfigured("Set SECRET_KEY: production never makes a key of its own.")
 else:
-    SECRET_KEY = env.str("SECRET_KEY", default=_DEV_SECRET_KEY)
-    if SECRET_KEY == _DEV_SECRET_KEY and not TESTING:
-        warnings.warn(
-            "SECRET_KEY is not set: using the built-in development key. "
-            "Never expose this portal to a network like this.",
-            stacklevel=1,
-        )
+    # Unset: made at random on first run and kept in VAR_DIR, which every process shares, so
+    # sessions and the links already sent survive a restart and no two portals share a key.
+    SECRET_KEY = env.str("SECRET_KEY", default="") or development_secret_key(VAR_DIR)
 
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list(
