@@ -6,8 +6,9 @@
    then goes out bundled with the others (``bundles``). A request names up to ten rows:
    they are read, checked for holds and claimed with one statement each, then sent one
    message after another.
-2. The channel sends one message for the rows claimed; the result and Apprise's log lines
-   are kept on every row.
+2. The channel sends one message for the rows claimed, named by its identity (the same on
+   every try). One statement right after the send records the result and Apprise's log
+   lines on every row: a worker killed between the two is what sends a message twice.
 3. A temporary failure puts the rows back in the queue with a later ``deliver_after``
    (exponential backoff, no Celery countdown: the sweep's ``release_due`` asks again when
    it is time). A permanent failure, or the last attempt, fails them for good: a permanent
@@ -21,6 +22,8 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Case, CharField, DateTimeField, F, Func, TextField, Value, When
+from django.db.models.functions import Cast, Concat, Right
 from django.utils import timezone
 
 from ..models import ContactMethod, Notification
@@ -102,6 +105,14 @@ def _send(rows: list[Notification]) -> dict[int, str]:
 
 
 def _sent(rows: list[Notification], result: SendResult, now: datetime) -> dict[int, str]:
+    """Mark ``rows`` sent with one UPDATE, the first statement after the send.
+
+    A worker killed between the send and this statement leaves its rows "sending", and they
+    are sent again once that claim is stale: one statement keeps that window as short as it
+    can be, and all of a message's rows on one side of it (the identity the message carried
+    lets a receiver drop the second copy). What differs per row, its attempt number, is read
+    in SQL: the log entry is appended there, on SQLite and PostgreSQL alike.
+    """
     bundled = len(rows) > 1
     # The claim key is shared by every row of a request; a bundle's own names its first row.
     bundle_key = f"{rows[0].bundle_key}-{rows[0].pk}" if bundled else ""
@@ -109,59 +120,81 @@ def _sent(rows: list[Notification], result: SendResult, now: datetime) -> dict[i
     if bundled:
         references = ", ".join(row.incident.reference for row in rows if row.incident)
         note = f" as one message with {len(rows) - 1} other(s) ({references})"
-    for row in rows:
-        entry = f"{_stamp(now)} attempt {row.attempts}: sent{note}\n{result.log}".strip()
-        Notification.objects.filter(pk=row.pk, state=State.SENDING).update(
-            state=State.SENT,
-            sent_at=now,
-            error="",
-            bundle_key=bundle_key,
-            delivery_log=_append(row.delivery_log, entry),
-        )
+    entry = _entry(
+        f"{_stamp(now)} attempt ", Cast("attempts", CharField()), f": sent{note}\n{result.log}"
+    )
+    Notification.objects.filter(pk__in=[row.pk for row in rows], state=State.SENDING).update(
+        state=State.SENT, sent_at=now, error="", bundle_key=bundle_key, delivery_log=entry
+    )
     return {row.pk: State.SENT for row in rows}
 
 
 def _failed(rows: list[Notification], error: DeliveryError, now: datetime) -> dict[int, str]:
-    states = {row.pk: State.QUEUED for row in rows}
-    final = []
-    for row in rows:
-        if not error.permanent and row.attempts < MAX_ATTEMPTS:
-            wait = timedelta(seconds=BACKOFF_SECONDS[min(row.attempts, len(BACKOFF_SECONDS)) - 1])
-            retry_at = _stamp(now + wait)
-            entry = f"{_stamp(now)} attempt {row.attempts}: {error}; next try at {retry_at}"
-            Notification.objects.filter(pk=row.pk, state=State.SENDING).update(
-                state=State.QUEUED,
-                deliver_after=now + wait,
-                enqueued_at=None,
-                bundle_key="",
-                error=str(error),
-                delivery_log=_append(row.delivery_log, f"{entry}\n{error.log}".strip()),
-            )
-        else:
-            final.append(row)
-            states[row.pk] = State.FAILED
-    if not final:
-        return states
+    """Put ``rows`` back in the queue with a backoff, or fail them for good: one UPDATE
+    for each of the two (what differs per row follows from its attempt number)."""
+    final = [row for row in rows if error.permanent or row.attempts >= MAX_ATTEMPTS]
+    retried = [row for row in rows if not (error.permanent or row.attempts >= MAX_ATTEMPTS)]
+    if retried:
+        _retry_later(retried, error, now)
+    states = {row.pk: State.QUEUED for row in retried}
+    states.update({row.pk: State.FAILED for row in final})
+    if final:
+        _fail_for_good(final, error, now)
+    return states
+
+
+def _retry_later(rows: list[Notification], error: DeliveryError, now: datetime) -> None:
+    waits = {row.attempts: _backoff(row.attempts) for row in rows}
+    entries = {
+        attempts: f"{_stamp(now)} attempt {attempts}: {error}; next try at {_stamp(now + wait)}"
+        f"\n{error.log}".rstrip()
+        for attempts, wait in waits.items()
+    }
+    Notification.objects.filter(pk__in=[row.pk for row in rows], state=State.SENDING).update(
+        state=State.QUEUED,
+        deliver_after=_by_attempts({n: now + wait for n, wait in waits.items()}, DateTimeField()),
+        enqueued_at=None,
+        bundle_key="",
+        error=str(error),
+        delivery_log=_entry(_by_attempts(entries, TextField())),
+    )
+
+
+def _fail_for_good(rows: list[Notification], error: DeliveryError, now: datetime) -> None:
     why = "permanent failure" if error.permanent else f"gave up after {MAX_ATTEMPTS} attempts"
     with transaction.atomic():
-        for row in final:
-            entry = f"{_stamp(now)} attempt {row.attempts}: {error} ({why})\n{error.log}".strip()
-            Notification.objects.filter(pk=row.pk, state=State.SENDING).update(
-                state=State.FAILED,
-                failed_at=now,
-                bundle_key="",
-                error=str(error),
-                delivery_log=_append(row.delivery_log, entry),
-            )
+        Notification.objects.filter(pk__in=[row.pk for row in rows], state=State.SENDING).update(
+            state=State.FAILED,
+            failed_at=now,
+            bundle_key="",
+            error=str(error),
+            delivery_log=_entry(
+                f"{_stamp(now)} attempt ",
+                Cast("attempts", CharField()),
+                f": {error} ({why})\n{error.log}",
+            ),
+        )
+        for row in rows:
             row.state, row.failed_at, row.error = State.FAILED, now, str(error)
         if error.permanent and error.flag_method:
             # Flag the address for the roster admins; it is skipped until someone fixes it.
-            ContactMethod.objects.filter(pk=final[0].contact_method_id).update(
+            ContactMethod.objects.filter(pk=rows[0].contact_method_id).update(
                 failure_reason=str(error)[:300], failed_at=now
             )
-        for row in final:
+        for row in rows:
             _run_hooks(row, now)
-    return states
+
+
+def _backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=BACKOFF_SECONDS[min(attempts, len(BACKOFF_SECONDS)) - 1])
+
+
+def _by_attempts(values: dict[int, object], output_field) -> Case:
+    """``values[attempts]`` for each row, in SQL: a few branches, as attempts are few.
+    (The last one is the default too: never NULL, whatever the row holds by then.)"""
+    branches = [When(attempts=n, then=Value(value, output_field)) for n, value in values.items()]
+    last = values[max(values)]
+    return Case(*branches, default=Value(last, output_field), output_field=output_field)
 
 
 def _run_hooks(notification: Notification, now: datetime) -> None:
@@ -191,5 +224,14 @@ def _stamp(moment: datetime) -> str:
     return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def _append(existing: str, entry: str) -> str:
-    return (existing + "\n" + entry).strip()[-LOG_LIMIT:]
+def _entry(*parts) -> Func:
+    """The row's delivery log with an entry joined from ``parts`` (text or SQL) appended,
+    in SQL, as ``(log + "\\n" + entry).strip()[-LOG_LIMIT:]`` would be in Python: no
+    newline before the first entry, none after the last part (given as text, or stripped
+    already), the last ``LOG_LIMIT`` characters kept."""
+    *parts, last = parts
+    parts = [Value(part) if isinstance(part, str) else part for part in parts]
+    last = Value(last.rstrip()) if isinstance(last, str) else last
+    separator = Case(When(delivery_log="", then=Value("")), default=Value("\n"))
+    joined = Concat(F("delivery_log"), separator, *parts, last, output_field=TextField())
+    return Right(joined, LOG_LIMIT)
