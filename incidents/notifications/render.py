@@ -18,8 +18,10 @@ Urgent and routine messages differ everywhere a person looks: the subject prefix
 channel), the colours of the email and chat card, and the ack link (urgent only).
 """
 
+import hashlib
 import re
 from contextlib import contextmanager
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db.models import prefetch_related_objects
@@ -247,7 +249,26 @@ def outgoing(rows: list[Notification]) -> Outgoing:
         text=text,
         html=html,
         fields=_fields(rows),
+        identity=identity(rows),
     )
+
+
+def identity(rows: list[Notification]) -> str:
+    """The name of the message that carries ``rows``, the same on every try of it:
+    ``notification-<id>.<digest>@<portal host>``, or ``bundle-<first id>-<rows>.…`` for a
+    bundle. The digest covers each row's idempotency key and queue time, so a database
+    made afresh (the demo's, reseeded) never names a new page as an old one, which a
+    receiver that drops repeats would then lose."""
+    first = rows[0]
+    name = f"notification-{first.pk}" if len(rows) == 1 else f"bundle-{first.pk}-{len(rows)}"
+    facts = "\n".join(f"{row.idempotency_key} {row.queued_at.timestamp():.6f}" for row in rows)
+    digest = hashlib.sha256(facts.encode()).hexdigest()[:12]
+    return f"{name}.{digest}@{_portal_host()}"
+
+
+def _portal_host() -> str:
+    host = urlsplit(settings.PORTAL_BASE_URL).hostname or "localhost"
+    return f"[{host}]" if ":" in host else host  # an IPv6 address, as RFC 5322 writes it
 
 
 def row_context(row: Notification) -> dict:

@@ -39,6 +39,11 @@ class Outgoing:
     html: str = ""
     # Machine-readable facts for webhook receivers (incident reference, severity, …).
     fields: dict = field(default_factory=dict)
+    # The message's name, the same on every try of it (``render.identity``), so that a
+    # receiver can drop a second copy: email carries it as the Message-ID, webhooks as the
+    # Idempotency-Key header and an ``idempotency_key`` field. Slack and Teams incoming
+    # webhooks and SMS providers take no header a receiver could act on: not there.
+    identity: str = ""
 
 
 class Channel:

@@ -2,7 +2,8 @@
 
 Urgent pages come from ``URGENT_FROM_EMAIL`` and carry high-priority headers; everything
 else from ``DEFAULT_FROM_EMAIL``: a mail filter, or a glance at the inbox, tells them apart.
-The message goes as HTML; Apprise adds the plain-text alternative made from it.
+The message goes as HTML; Apprise adds the plain-text alternative made from it. Its
+Message-ID is the message's identity, the same on every try (see ``message_id``).
 """
 
 from email.utils import parseaddr
@@ -12,13 +13,23 @@ import apprise
 from django.conf import settings
 
 from ...models import Urgency
-from . import Channel, DeliveryError, Outgoing, SendResult, register_channel, smtp_tls, transport
+from . import (
+    Channel,
+    DeliveryError,
+    Outgoing,
+    SendResult,
+    message_id,
+    register_channel,
+    smtp_tls,
+    transport,
+)
 from .addresses import check_address
 
 smtp_tls.install()
+message_id.install()
 
 
-def email_url(address: str, urgency: str) -> str:
+def email_url(address: str, urgency: str, identity: str = "") -> str:
     """The Apprise ``mailto://`` (or ``mailtos://``) URL for one message to ``address``."""
     urgent = urgency == Urgency.URGENT
     sender = settings.URGENT_FROM_EMAIL if urgent else settings.DEFAULT_FROM_EMAIL
@@ -50,10 +61,12 @@ def email_url(address: str, urgency: str) -> str:
     }
     if name:
         query["name"] = name
+    # "+Name" parameters become message headers.
     if urgent:
-        # "+Name" parameters become message headers.
         query["+X-Priority"] = "1 (Highest)"
         query["+Importance"] = "high"
+    if identity:
+        query[f"+{message_id.HEADER}"] = f"<{identity}>"
     scheme = "mailto" if mode == "insecure" else "mailtos"
     host = f"{settings.EMAIL_HOST}:{settings.EMAIL_PORT}"
     return f"{scheme}://{login}{host}/?{urlencode(query, quote_via=quote)}"
@@ -67,7 +80,7 @@ class EmailChannel(Channel):
         check_address(outgoing)
         html = bool(outgoing.html)
         return transport.send(
-            email_url(outgoing.address, outgoing.urgency),
+            email_url(outgoing.address, outgoing.urgency, outgoing.identity),
             title=outgoing.subject,
             body=outgoing.html if html else outgoing.text,
             body_format=apprise.NotifyFormat.HTML if html else apprise.NotifyFormat.TEXT,
