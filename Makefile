@@ -2,8 +2,12 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-PORT ?= 8000
 SCENARIO ?=
+# What supervisord.conf reads from the environment.
+export PORT ?= 8000
+export WEB_CONCURRENCY ?= 3
+export WORKER_CONCURRENCY ?= 4
+export PORTAL_VAR_DIR ?= $(CURDIR)/var
 
 .PHONY: install run test bench lint check clean
 
@@ -19,12 +23,12 @@ run: install
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py seed_demo
 	@echo ""
-	@echo "  Incident Portal: http://127.0.0.1:$(PORT)/   (Ctrl-C stops web, worker and beat)"
+	@echo "  Incident Portal: http://127.0.0.1:$(PORT)/   (Ctrl-C stops everything)"
 	@echo ""
 	@echo "  Raise a demo alert (Customer onboarding flow), once the portal is up:"
 	@echo "    curl -X POST http://127.0.0.1:$(PORT)/integrations/webhook/demo-webhook-key/ -H 'Content-Type: application/json' -d '{\"summary\": \"Demo: sign-up Zap failing\", \"severity\": \"critical\", \"dedup_key\": \"demo-signup-zap\"}'"
 	@echo ""
-	PORT=$(PORT) $(VENV)/bin/honcho start --port $(PORT) --procfile Procfile
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/supervisord --configuration supervisord.conf
 
 test: install
 	$(VENV)/bin/pytest $(PYTEST_ARGS)

@@ -127,8 +127,8 @@ class Context:
                 f"({self.web_workers} workers x {self.web_threads} threads), beat and sweeper"
             )
             self.processes.start_gunicorn(port, workers=self.web_workers, threads=self.web_threads)
-            self.processes.start_procfile("sweeper")
-            self.processes.start_procfile("beat")
+            self.processes.start_program("sweeper")
+            self.processes.start_program("beat")
             base_url = f"http://127.0.0.1:{port}"
             try:
                 wait_for(base_url + "/healthz", processes=self.processes, timeout=60)
@@ -141,9 +141,9 @@ class Context:
         return self._base_url
 
     def start(self, *names: str) -> None:
-        """Start more Procfile lines, e.g. ``ctx.start("worker")`` for deliveries."""
+        """Start more of supervisord.conf's programs: ``ctx.start("worker")`` for deliveries."""
         for name in names:
-            self.processes.start_procfile(name)
+            self.processes.start_program(name)
 
     def url(self, path: str) -> str:
         base = self._base_url or self.portal()

@@ -6,9 +6,10 @@ bench, which then stops them in order: the whole process group, politely first, 
 
 from __future__ import annotations
 
+import configparser
 import contextlib
 import os
-import re
+import shlex
 import signal
 import socket
 import subprocess
@@ -21,7 +22,9 @@ from pathlib import Path
 
 from .environment import PROJECT_ROOT
 
-PROCFILE = PROJECT_ROOT / "Procfile"
+SUPERVISOR_CONFIG = PROJECT_ROOT / "supervisord.conf"
+# What the Makefile exports for supervisord.conf when the environment does not say.
+MAKE_DEFAULTS = {"PORT": "8000", "WEB_CONCURRENCY": "3", "WORKER_CONCURRENCY": "4"}
 STOP_GRACE_SECONDS = 8.0
 
 
@@ -94,14 +97,11 @@ class Processes:
         ]
         return self.start("web", command)
 
-    def start_procfile(self, name: str) -> Managed:
-        """Start the Procfile's ``name`` line (``beat``, ``sweeper``, ``worker``) as written."""
-        commands = procfile_commands()
-        if name not in commands:
-            raise KeyError(f"no {name!r} line in the Procfile (it has {', '.join(commands)})")
-        # The Procfile names the venv's programs; use those beside the running interpreter.
-        command = re.sub(r"^\.venv/bin/", f"{Path(sys.executable).parent}/", commands[name])
-        return self.start(name, ["/bin/sh", "-c", f"exec {command}"])
+    def start_program(self, name: str) -> Managed:
+        """Start ``supervisord.conf``'s ``name`` program (``beat``, ``sweeper``, ``worker``) as
+        written there, on its own: the bench stops and kills it, not supervisord."""
+        command = program_command(name, self.env)
+        return self.start(name, command)
 
     def check_alive(self) -> None:
         """Raise, with the end of its log, when a started process has died."""
@@ -146,15 +146,23 @@ def _signal_group(group: int, signum: int) -> None:
         os.killpg(group, signum)
 
 
-def procfile_commands(path: Path = PROCFILE) -> dict[str, str]:
-    commands = {}
-    for line in path.read_text().splitlines():
-        line = line.strip()
-        if not line or line.startswith("#") or ":" not in line:
-            continue
-        name, command = line.split(":", 1)
-        commands[name.strip()] = command.strip()
-    return commands
+def program_command(name: str, env: dict[str, str], path: Path = SUPERVISOR_CONFIG) -> list[str]:
+    """The command of ``[program:name]`` in supervisord's configuration, with its
+    ``%(ENV_…)s`` expansions filled in from ``env`` and its program found beside the
+    running interpreter (the project's virtual environment, as ``make run`` has it)."""
+    config = configparser.RawConfigParser()
+    config.read(path)
+    section = f"program:{name}"
+    if not config.has_section(section):
+        programs = [s.split(":", 1)[1] for s in config.sections() if s.startswith("program:")]
+        raise KeyError(f"no {name!r} program in {path.name} (it has {', '.join(programs)})")
+    expansions = {f"ENV_{key}": value for key, value in {**MAKE_DEFAULTS, **env}.items()}
+    expansions.update(program_name=name, here=str(path.parent))
+    words = shlex.split(config.get(section, "command") % expansions)
+    beside = Path(sys.executable).parent / words[0]
+    if beside.exists():
+        words[0] = str(beside)
+    return words
 
 
 def http_request(

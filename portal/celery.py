@@ -4,8 +4,12 @@ import os
 
 from celery import Celery
 from celery.signals import task_postrun, task_prerun
+from kombu.transport import TRANSPORT_ALIASES
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+# The embedded broker (no REDIS_URL): kombu's filesystem transport, made safe for several
+# processes. Every process that talks to the broker imports this module first.
+TRANSPORT_ALIASES["portal-filesystem"] = "portal.filesystem_broker:Transport"
 
 app = Celery("portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -196,8 +196,10 @@ if REDIS_URL:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 else:
     # kombu's filesystem transport: web, worker and beat share one folder, so the portal
-    # runs with no broker server at all. Paths are absolute so every process agrees.
-    CELERY_BROKER_URL = "filesystem://"
+    # runs with no broker server at all. Paths are absolute so every process agrees. Our
+    # subclass writes and takes message files whole (see portal.filesystem_broker, which
+    # portal.celery registers under this name). A host name, or kombu warns on each clone.
+    CELERY_BROKER_URL = "portal-filesystem://localhost/"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),

@@ -17,7 +17,7 @@ EMAIL_SETTINGS = ("EMAIL_HOST", "EMAIL_PORT", "EMAIL_HOST_USER", "EMAIL_HOST_PAS
 
 
 def run(ctx) -> dict:
-    """1. local SMTP and HTTP sinks; 2. the portal (web, beat, sweeper) and the Procfile's
+    """1. local SMTP and HTTP sinks; 2. the portal (web, beat, sweeper) and supervisord.conf's
     delivery worker, pointed at the SMTP sink; 3. 200 people, each with an urgent email and an
     urgent webhook method; 4. one manual SEV1 page of all of them, written in one transaction
     as a fired escalation step is, its 400 deliveries enqueued on commit; 5. wait until both

@@ -7,7 +7,7 @@ sweep records, the start of its batch), ``delivery_lag_p50_s``, ``delivery_lag_p
 ``lost`` (fired but never arrived, and no longer on its way), ``still_pending`` (on its way
 when the wait ended: a timer not fired, a row not sent), ``duplicates`` (arrivals beyond the
 first per timer). ``BENCH_TIMERS``, ``BENCH_TIMER_INCIDENTS``, ``BENCH_TIMER_SPREAD`` and
-``BENCH_TIMER_SWEEPERS`` (extra copies of the Procfile's sweeper) change the load.
+``BENCH_TIMER_SWEEPERS`` (extra copies of supervisord.conf's sweeper) change the load.
 """
 
 import os
@@ -89,7 +89,7 @@ if os.environ.get(HANDLER_FLAG) == "1":
 
 
 def run(ctx) -> dict:
-    """1. a local HTTP sink; 2. the portal (web, beat, sweeper) and the Procfile's delivery
+    """1. a local HTTP sink; 2. the portal (web, beat, sweeper) and supervisord.conf's delivery
     worker, the sweeper knowing the bench's timer kind; 3. 10,000 people with one urgent
     webhook method each, 1,000 incidents, and 10,000 pending timers due evenly over 60 s
     (an incident's ten 6 s apart), each paging one person; 4. wait until every page has
@@ -103,7 +103,7 @@ def run(ctx) -> dict:
         with HttpSink() as sink:
             env.update(WORKER_ENV)
             ctx.portal()
-            # More sweepers (the Procfile's line again): SKIP LOCKED shares the rows out.
+            # More sweepers (supervisord.conf's line again): SKIP LOCKED shares the rows out.
             ctx.start(*["sweeper"] * (SWEEPERS - 1), "worker")
             _wait_for_ready(ctx, ctx.processes.started[-1])
             people = _roster(sink.url)

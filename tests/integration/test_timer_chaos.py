@@ -232,7 +232,7 @@ def swept_since(moment) -> bool:
 def test_an_escalation_survives_worker_kill_redis_restart_flush_and_beat_restart(
     stack_factory,
 ):
-    """The Procfile's shape: a sweeper on the sweep queue, a worker on deliver and slow,
+    """supervisord.conf's shape: a sweeper on the sweep queue, a worker on deliver and slow,
     beat. Each blow lands mid-escalation, and the ones aimed at the broker land while
     delivery requests are waiting in it, so that something is really lost there."""
     with HttpSink() as sink:
