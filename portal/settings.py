@@ -240,6 +240,12 @@ CELERY_BEAT_SCHEDULE["reviews-draft"] = {
     "schedule": 60.0,
     "options": {"expires": 55},
 }
+# Said outright where Celery 6 changes a default, which Celery 5 otherwise warns about (at
+# each start, or each lost broker connection): keep trying to reach the broker at startup,
+# and let a delivery running when the connection drops finish (it is idempotent; its
+# message comes back and finds the row sent) instead of cancelling it mid-send.
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 # --- Cache --------------------------------------------------------------------------------
 # Shared by every web process when Redis is there (rendered dashboard panels, intake rate
 # limits); the tests keep a private in-process cache so that no test sees another's entries.
