@@ -262,12 +262,33 @@ if REDIS_URL and not TESTING:
 SWEEP_STALE_AFTER_SECONDS = env.int("SWEEP_STALE_AFTER_SECONDS", default=30)
 
 # --- Logging --------------------------------------------------------------------------------
+# What runs every second or minute by itself: Celery's lines about each run (received,
+# succeeded, sent by beat) go to DEBUG, so that a worker's console shows work and faults.
+ROUTINE_TASKS = [entry["task"] for entry in CELERY_BEAT_SCHEDULE.values()] + [
+    "incidents.tasks.notifications_release",  # asked for by every sweep
+]
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {
+        "routine_tasks_at_debug": {
+            "()": "portal.logs.RoutineTasksAtDebug",
+            "tasks": ROUTINE_TASKS,
+        },
+        "refusals_in_one_line": {"()": "portal.logs.RefusalsInOneLine"},
+    },
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        # A refused request (403) is one line (method, path, user, reason), no traceback.
+        "django.request": {"filters": ["refusals_in_one_line"]},
+        "django.security.csrf": {"filters": ["refusals_in_one_line"]},
+        # Celery's worker ("received", "succeeded") and beat ("Sending due task").
+        "celery.worker.strategy": {"filters": ["routine_tasks_at_debug"]},
+        "celery.app.trace": {"filters": ["routine_tasks_at_debug"]},
+        "celery.beat": {"filters": ["routine_tasks_at_debug"]},
+    },
 }
 
 # --- Production hardening -------------------------------------------------------------------

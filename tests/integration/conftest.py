@@ -162,8 +162,10 @@ class Stack:
 
     def start_beat(self, *, wait: bool = True) -> Process:
         schedule = self.workdir / f"beat-schedule-{self._starts + 1}"
+        # DEBUG: beat's line for each task it sends, the sign that it runs, is a routine
+        # task's line (settings.ROUTINE_TASKS), kept off an INFO console.
         command = [
-            CELERY, "-A", "portal", "beat", "--loglevel", "INFO", "--schedule", str(schedule),
+            CELERY, "-A", "portal", "beat", "--loglevel", "DEBUG", "--schedule", str(schedule),
         ]
         process = self._start("beat", command)
         if wait:
