@@ -12,11 +12,11 @@ key wins and every process reads that one.
 
 import contextlib
 import os
+import secrets
 import tempfile
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
-from django.core.management.utils import get_random_secret_key
 
 FILE_NAME = "secret_key"
 
@@ -34,12 +34,19 @@ def development_secret_key(var_dir: Path) -> str:
     return key
 
 
+def new_key() -> str:
+    """URL-safe characters only: Django's own key maker may begin a key with ``$``, which
+    django-environ reads as a reference to another variable when the key is handed to a
+    process in ``SECRET_KEY`` (as the integration tests hand theirs to their workers)."""
+    return secrets.token_urlsafe(50)
+
+
 def _create(path: Path) -> None:
     # mkstemp creates the file with mode 0600, so the key is never readable by others.
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(handle, "w") as file:
-            file.write(get_random_secret_key() + "\n")
+            file.write(new_key() + "\n")
             file.flush()
             os.fsync(file.fileno())
         with contextlib.suppress(FileExistsError):  # another process won: its key counts

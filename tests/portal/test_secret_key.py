@@ -3,6 +3,7 @@ run and keeps it under ``VAR_DIR`` for all its processes and restarts; productio
 to start without one."""
 
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -23,7 +24,9 @@ def test_the_first_run_makes_a_key_only_its_owner_can_read(portal_python, var_di
     assert shown.returncode == 0, shown.stderr
     kept = var_dir / "secret_key"
     assert shown.stdout.strip() == kept.read_text().strip()
-    assert len(shown.stdout.strip()) >= 50
+    # Long, and URL-safe: a key beginning with "$" would not survive being handed to another
+    # process in SECRET_KEY (django-environ reads it as a reference to another variable).
+    assert re.fullmatch(r"[A-Za-z0-9_-]{60,}", shown.stdout.strip())
     assert stat.S_IMODE(kept.stat().st_mode) == 0o600
     assert shown.stderr == ""  # no warning about the key, nor anything else
 
@@ -34,6 +37,11 @@ def test_later_runs_keep_the_key_so_sessions_and_links_survive_a_restart(
     first = portal_python(SHOW_KEY).stdout.strip()
     again = portal_python(SHOW_KEY).stdout.strip()
     assert first and again == first
+
+
+def test_the_kept_key_handed_to_another_process_is_read_as_is(portal_python, var_dir):
+    kept = portal_python(SHOW_KEY).stdout.strip()
+    assert portal_python(SHOW_KEY, SECRET_KEY=kept).stdout.strip() == kept
 
 
 def test_two_portals_do_not_share_a_key(portal_python, tmp_path):
