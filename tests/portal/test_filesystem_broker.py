@@ -82,14 +82,15 @@ def test_an_unreadable_message_file_is_set_aside_and_the_next_one_is_read(tmp_pa
         queue = connection.SimpleQueue("work")
         queue.put({"n": 2})
         # What kombu's own transport could leave: a message file created, never written.
-        (tmp_path / "queue" / "1_half-written.work.msg").write_bytes(b"")
+        # Named to sort first (names start with the time in ms), so it is read first.
+        (tmp_path / "queue" / "0_half-written.work.msg").write_bytes(b"")
 
         message = queue.get(timeout=2)
         message.ack()
         queue.close()
 
     assert message.payload == {"n": 2}
-    assert [path.name for path in (tmp_path / "damaged").iterdir()] == ["1_half-written.work.msg"]
+    assert [path.name for path in (tmp_path / "damaged").iterdir()] == ["0_half-written.work.msg"]
     assert "set aside an unreadable message file" in caplog.text
 
 
