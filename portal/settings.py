@@ -187,6 +187,16 @@ NOTIFICATION_SENDING_STALE_SECONDS = env.int("NOTIFICATION_SENDING_STALE_SECONDS
 
 # Contact methods must be https; plain http is allowed for 127.0.0.1 sinks outside production.
 CONTACT_ALLOW_LOOPBACK_HTTP = env.bool("CONTACT_ALLOW_LOOPBACK_HTTP", default=not PRODUCTION)
+# Outside production every notification, whatever its channel, goes to this development
+# sink instead (`make run` starts portal.devsink on SINK_PORT, PORT+1 unless set), never to
+# the outside addresses of the demo data. Empty (production, tests, or set so) sends each
+# through its own channel.
+NOTIFICATION_SINK_URL = env.str(
+    "NOTIFICATION_SINK_URL",
+    default=""
+    if PRODUCTION or TESTING
+    else f"http://127.0.0.1:{env.int('SINK_PORT', default=PORT + 1)}",
+).rstrip("/")
 
 # --- Celery ---------------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")

@@ -250,6 +250,7 @@ def outgoing(rows: list[Notification]) -> Outgoing:
         html=html,
         fields=_fields(rows),
         identity=identity(rows),
+        notification_ids=tuple(row.pk for row in rows),
     )
 
 

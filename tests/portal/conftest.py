@@ -9,7 +9,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # What a test's process must not inherit from the environment pytest runs in.
 CLEARED = {
     "DJANGO_SETTINGS_MODULE", "DJANGO_ENV", "SECRET_KEY", "PORT", "PORTAL_BASE_URL",
-    "CSRF_TRUSTED_ORIGINS", "PORTAL_VAR_DIR",
+    "CSRF_TRUSTED_ORIGINS", "PORTAL_VAR_DIR", "SINK_PORT", "NOTIFICATION_SINK_URL",
 }
 
 
