@@ -9,6 +9,7 @@ newcomer's Ctrl-C.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import signal
@@ -21,10 +22,13 @@ from .processes import free_port, http_request, spawn
 
 SUPERVISORCTL = PROJECT_ROOT / ".venv" / "bin" / "supervisorctl"
 CONFIG = PROJECT_ROOT / "supervisord.conf"
-PROGRAMS = ("web", "sweeper", "worker", "beat")
+PROGRAMS = ("web", "sweeper", "worker", "beat", "sink")
 # What a newcomer's shell does not have: the variables that pick PostgreSQL, Redis or
-# demand system parts.
-NOT_A_NEWCOMERS = ("DATABASE_URL", "REDIS_URL", "REQUIRE_SERVICES", "REQUIRE_BROWSER")
+# demand system parts, or that move or turn off the development sink.
+NOT_A_NEWCOMERS = (
+    "DATABASE_URL", "REDIS_URL", "REQUIRE_SERVICES", "REQUIRE_BROWSER",
+    "NOTIFICATION_SINK_URL", "SINK_PORT",
+)
 SPAWNED = re.compile(r"INFO spawned: '(\w+)' with pid (\d+)")
 EXITED = re.compile(r"(?:INFO|WARN) exited: (\w+) \(")
 
@@ -99,6 +103,15 @@ class EmbeddedPortal:
         for name in EXITED.findall(self.supervisor_log()):
             died[name] = died.get(name, 0) + 1
         return died
+
+    def sink_messages(self) -> list[dict]:
+        """What the development sink has received, oldest first (its file's whole lines)."""
+        try:
+            text = (self.var_dir / "sink" / "messages.jsonl").read_text()
+        except FileNotFoundError:
+            return []
+        return [json.loads(line) for line in text.splitlines(keepends=True)
+                if line.endswith("\n")]
 
     def tail(self, lines: int = 40) -> str:
         return "\n".join(self.supervisor_log().splitlines()[-lines:])

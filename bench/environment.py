@@ -102,6 +102,10 @@ def prepare() -> BenchEnvironment:
         env["DJANGO_SETTINGS_MODULE"] = "portal.settings"
         # Figures from a debug server would mean nothing.
         env["DEBUG"] = "false"
+        # Deliveries go where each scenario points them (its own SMTP and HTTP receivers),
+        # not to the development sink; the soak's `make run` has its sink (bench.embedded
+        # gives it a newcomer's environment, without this).
+        env["NOTIFICATION_SINK_URL"] = ""
         # A key for this run only: every process started here shares it, nothing outlives it.
         env.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
         if env.get("ALLOWED_HOSTS") and "127.0.0.1" not in env["ALLOWED_HOSTS"]:

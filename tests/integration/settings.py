@@ -10,3 +10,5 @@ NOTIFICATION_REQUEST_AGAIN_SECONDS = 4
 NOTIFICATION_SENDING_STALE_SECONDS = 8
 # Pages to one contact method within this many seconds go out as one message.
 NOTIFICATION_BUNDLE_SECONDS = 2
+# Each channel delivers to the test's own receivers, never to the development sink.
+NOTIFICATION_SINK_URL = ""

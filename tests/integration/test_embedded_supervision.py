@@ -1,5 +1,6 @@
 """``make run`` on the embedded defaults keeps every process alive: a killed sweeper is started
-again and the escalation that fell due meanwhile is delivered; Ctrl-C still stops them all.
+again and the escalation that fell due meanwhile is delivered (to the development sink, where
+a newcomer reads it); Ctrl-C still stops them all.
 
 No PostgreSQL or Redis: this is the newcomer's portal, and it runs in both CI runs.
 """
@@ -44,14 +45,16 @@ def test_a_sweeper_killed_with_sigkill_is_restarted_and_the_next_escalation_deli
             timeout=60, what="the sweeper started again", details=portal.tail,
         )
         wait_until(
-            lambda: [mail for mail in smtp.mails if "killed-sweeper" in mail.text],
-            timeout=90, what="the page for the alert delivered",
-            details=lambda: f"mails: {[mail.subject for mail in smtp.mails]}\n{portal.tail()}",
+            lambda: [m for m in portal.sink_messages() if "killed-sweeper" in m["text"]],
+            timeout=90, what="the page for the alert delivered to the development sink",
+            details=lambda: f"sink: {[m['subject'] for m in portal.sink_messages()]}\n"
+            f"{portal.tail()}",
         )
 
         assert "exited: sweeper (terminated by SIGKILL; not expected)" in portal.supervisor_log()
         assert portal.spawns()["sweeper"][-1] == restarted
-        for program in ("web", "worker", "beat"):
+        assert smtp.mails == [], "a page of the demo left for an e-mail address"
+        for program in ("web", "worker", "beat", "sink"):
             assert len(portal.spawns()[program]) == 1, f"{program} restarted too"
 
         assert portal.stop() is not None
