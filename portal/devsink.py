@@ -203,7 +203,9 @@ header{background:#1f2937;color:#fff;padding:.8rem 1rem}
 header h1{margin:0;font-size:1.15rem}
 header p{margin:.2rem 0 0;color:#cbd5e1;font-size:.85rem}
 main{max-width:60rem;margin:0 auto;padding:1rem}
-nav{margin-bottom:1rem;font-size:.85rem;display:flex;flex-wrap:wrap;gap:.35rem}
+details{margin-bottom:.6rem;font-size:.9rem}
+summary{cursor:pointer;color:#1f2937}
+nav{margin:.5rem 0 1rem;font-size:.85rem;display:flex;flex-wrap:wrap;gap:.35rem}
 nav a{display:inline-block;padding:.15rem .55rem;border:1px solid #cbd5e1;border-radius:1rem;
   color:#1f2937;text-decoration:none;background:#fff;overflow-wrap:anywhere}
 nav a[aria-current]{background:#1f2937;color:#fff;border-color:#1f2937}
@@ -222,6 +224,9 @@ pre{white-space:pre-wrap;overflow-wrap:anywhere;margin:0;font:13px/1.45 ui-monos
   border-radius:4px}
 pre a{color:#0a58ca}
 pre a.ack{font-weight:700;color:#b71c1c}
+.act{margin:.5rem 0 0;font-size:.85rem;color:#57606a}
+.button{display:inline-block;padding:.3rem .75rem;border-radius:4px;background:#b71c1c;
+  color:#fff;font-weight:600;text-decoration:none}
 .ids{font-size:.75rem;color:#6e7781;margin-top:.35rem;overflow-wrap:anywhere}
 .empty{background:#fff;border:1px dashed #cbd5e1;border-radius:6px;padding:1rem}
 """
@@ -240,12 +245,14 @@ def page(store: Store, address: str = "") -> str:
         "<p>Development sink: every e-mail, SMS, Slack, Teams and webhook message lands here "
         "instead of its address. This page reloads every 5 seconds.</p></header><main>"
         f"{_recipients(store.addresses(), address)}"
-        f"<p>{_e(shown)} message{'' if total == 1 else 's'} {_e(heading)}, newest first.</p>"
+        f"<p>{_e(shown)} message{'' if total == 1 else 's'} {_e(heading)}, newest first."
+        f"{_SHOW_ALL if address else ''}</p>"
         + ("".join(_article(m) for m in messages) or _EMPTY)
         + "</main></body></html>"
     )
 
 
+_SHOW_ALL = ' <a href="/">Show every recipient’s</a>'
 _EMPTY = (
     '<p class="empty">Nothing yet. When the portal pages someone (raise a demo alert), the '
     "message appears here and in the terminal.</p>"
@@ -253,13 +260,17 @@ _EMPTY = (
 
 
 def _recipients(counts: dict[str, int], current: str) -> str:
+    """Every address as a link to its messages alone, folded away (a demo has dozens)."""
     if not counts:
         return ""
     links = [_chip("/", f"All ({sum(counts.values())})", not current)]
     for address, count in counts.items():
         target = "/?" + urlencode({"to": address})
         links.append(_chip(target, f"{address} ({count})", address == current))
-    return f'<nav aria-label="Recipients">{"".join(links)}</nav>'
+    return (
+        f"<details><summary>One recipient’s messages ({len(counts)} addresses)</summary>"
+        f'<nav aria-label="Recipients">{"".join(links)}</nav></details>'
+    )
 
 
 def _chip(href: str, label: str, current: bool) -> str:
@@ -271,6 +282,7 @@ def _article(message: dict) -> str:
     urgency = str(message.get("urgency", ""))
     address = str(message.get("address", ""))
     ids = ", ".join(str(i) for i in message.get("notifications") or [])
+    text = str(message.get("text", ""))
     filter_link = "/?" + urlencode({"to": address})
     return (
         f'<article class="{"urgent" if urgency == "urgent" else "routine"}">'
@@ -279,12 +291,23 @@ def _article(message: dict) -> str:
         f"{_e(_when(message.get('received_at', '')))}</time>"
         f'<span class="badge kind">{_e(message.get("kind", "?"))}</span>'
         f'<span class="badge urgency">{_e(urgency or "?")}</span>'
-        f'<a href="{_e(filter_link)}" title="Only the messages to this address">'
-        f"{_e(address)}</a></div>"
+        f'<span>to <a href="{_e(filter_link)}" title="Only the messages to this address">'
+        f"{_e(address)}</a></span></div>"
         f"<h2>{_e(message.get('subject', '') or '(no subject)')}</h2>"
-        f"<pre>{linkify(str(message.get('text', '')))}</pre>"
+        f"<pre>{linkify(text)}</pre>{_ack_button(text)}"
         f'<div class="ids">notification {_e(ids or "?")} · {_e(message.get("identity", ""))}'
         "</div></article>"
+    )
+
+
+def _ack_button(text: str) -> str:
+    """A button to the acknowledge page, when the message carries one ack link."""
+    links = ACK_LINK.findall(text)
+    if len(links) != 1:
+        return ""
+    return (
+        f'<p class="act"><a class="button" href="{_e(links[0])}" target="_blank" '
+        'rel="noopener">Open the acknowledge page</a></p>'
     )
 
 

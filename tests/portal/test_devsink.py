@@ -169,6 +169,7 @@ def test_the_page_lists_messages_newest_first_with_html_escaped_and_links_clicka
     assert "&lt;script&gt;alert(&#x27;subject&#x27;)&lt;/script&gt;" in html
     assert "&lt;img src=x&gt; see " in html
     assert f'<a href="{ACK}" class="ack" target="_blank" rel="noopener">{ACK}</a>.' in html
+    assert f'<a class="button" href="{ACK}" target="_blank" rel="noopener">' in html
     assert html.index("INC-2") < html.index("INC-1")
     assert '<meta http-equiv="refresh" content="5">' in html
 
