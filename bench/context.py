@@ -84,6 +84,8 @@ class Context:
         self._base_url: str | None = None
         self._logins: dict[str, Login] = {}
         self._reference: LoadResult | None = None
+        # A scenario that starts a portal of its own (soak) has no reference page to add.
+        self.wants_reference = True
         self.load_before = os.getloadavg()[0]
 
     # --- labels -----------------------------------------------------------------------------

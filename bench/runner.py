@@ -73,7 +73,7 @@ def assemble(ctx: Context, figures: dict, seconds: float) -> dict[str, str | int
     """Labels first, then the scenario's figures, then the reference page's if not given."""
     result: dict = {"scenario": ctx.scenario, **ctx.labels()}
     result.update(figures)
-    for key, value in ctx.reference_figures().items():
+    for key, value in (ctx.reference_figures() if ctx.wants_reference else {}).items():
         result.setdefault(key, value)
     result["measured_at"] = datetime.now(UTC).replace(microsecond=0).isoformat()
     result["wall_s"] = round(seconds, 1)
