@@ -51,7 +51,7 @@ DRAIN_SECONDS = STALE_SECONDS + 120
 PROGRAMS = ("web", "sweeper", "worker", "beat", "sink")
 
 # Run inside the portal (manage.py shell): one webhook integration per service, first
-# alert declares. Prints the keys, one a line.
+# alert declares. Prints the keys, one a line after a marker (the shell prints lines of its own).
 SETUP = """
 from incidents.models import Integration, Service
 for service in Service.objects.filter(tier__in=[1, 2]).order_by("tier", "slug")[:{count}]:
@@ -61,7 +61,7 @@ for service in Service.objects.filter(tier__in=[1, 2]).order_by("tier", "slug")[
                       auto_declare=Integration.AutoDeclare.FIRST_ALERT,
                       rate_limit_per_minute=6000),
     )
-    print(integration.key)
+    print("soak-integration", integration.key)
 """
 
 
@@ -203,7 +203,8 @@ def _setup(portal: EmbeddedPortal) -> list[str]:
         cwd=Path(__file__).resolve().parents[2], env=portal.env, capture_output=True, text=True,
         check=True, timeout=120,
     )
-    return answer.stdout.split()
+    return [line.split()[1] for line in answer.stdout.splitlines()
+            if line.startswith("soak-integration ")]
 
 
 def _sleep_until(moment: float) -> None:
