@@ -14,7 +14,6 @@ from django.utils.html import format_html
 
 from .. import people_csv
 from ..models import ContactMethod, NotificationRule, Person
-from ..models.rosters import new_calendar_token
 from .history import HistoryAdmin
 
 # The checked file waits here between the preview and the confirmation.
@@ -143,8 +142,7 @@ class PersonAdmin(HistoryAdmin):
     def renew_calendar_keys(self, request, queryset):
         # One save per person, so the history records who renewed a leaked key.
         for person in queryset:
-            person.calendar_token = new_calendar_token()
-            person.save(update_fields=["calendar_token"])
+            person.calendar_key_reset()
         messages.success(request, f"New calendar keys for {queryset.count()} people.")
 
     def export_csv_view(self, request):

@@ -67,6 +67,12 @@ class Person(models.Model):
     def __str__(self):
         return self.name
 
+    def calendar_key_reset(self) -> None:
+        """A new calendar token: every feed link made with the old one stops working. One
+        save, so that the history records who renewed it."""
+        self.calendar_token = new_calendar_token()
+        self.save(update_fields=["calendar_token"])
+
     @property
     def cannot_be_paged(self) -> bool:
         """True when no urgent rule leads to a working contact method (a roster flag).

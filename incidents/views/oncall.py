@@ -1,7 +1,8 @@
 """Who is on call now for every rotation, and each rotation as a calendar feed.
 
 The feed is fetched by calendar apps, which cannot log in: it is authenticated by the
-calendar token of any person on the roster instead, and answers 404 to anything else.
+calendar token of any person on the roster whose login is active instead, and answers 404
+to anything else.
 """
 
 import hmac
@@ -203,9 +204,13 @@ def _feed_not_found() -> HttpResponse:
 
 
 def _token_owner(token: str) -> Person | None:
+    """The person whose token this is, while their login is active: a token is handed out
+    only through its owner's login, and dies with it (deactivated, or unlinked)."""
     if not TOKEN_SHAPE.fullmatch(token):
         return None
-    candidates = Person.objects.filter(calendar_token__startswith=token[:TOKEN_SELECTOR])
+    candidates = Person.objects.filter(
+        calendar_token__startswith=token[:TOKEN_SELECTOR], user__is_active=True
+    )
     for person in candidates.only("pk", "name", "calendar_token"):
         if hmac.compare_digest(person.calendar_token.encode(), token.encode()):
             return person

@@ -1,4 +1,5 @@
-"""The self-service profile page: how and when a person is reached, and their time zone.
+"""The self-service profile page: how and when a person is reached, their time zone, and the
+key of their calendar feeds.
 
 Everyone edits their own at ``/profile/``; roster admins edit anyone's at
 ``/people/<pk>/profile/``. One page, several small forms, each posting an ``action``; every
@@ -215,8 +216,18 @@ def _delete_rule(request, person):
     return None
 
 
+def _reset_calendar_key(request, person):
+    person.calendar_key_reset()
+    messages.success(
+        request, "New calendar key made: the old feed links stop working. Copy the new ones "
+        "from the on-call page into your calendar app.",
+    )
+    return None
+
+
 ACTIONS = {
     "time_zone": _set_time_zone,
+    "calendar_key_reset": _reset_calendar_key,
     "method_add": _add_method,
     "method_save": _save_method,
     "method_delete": _delete_method,

@@ -17,14 +17,19 @@ EIGHT_WEEKS = timedelta(weeks=8)
 
 
 @pytest.fixture
-def payments(db):
+def payments(db, django_user_model):
+    # A token works only while its owner's login is active: everyone here has one.
+    def person(name, **fields):
+        user = django_user_model.objects.create_user(username=name.split()[0].lower())
+        return make_person(name, user=user, **fields)
+
     team = make_team("Payments")
-    ana = make_person("Ana Alvarez", team=team)
-    ben = make_person("Ben Brook", team=team)
+    ana = person("Ana Alvarez", team=team)
+    ben = person("Ben Brook", team=team)
     rotation = make_rotation(
         "Payments primary", people=[ana, ben], team=team, time_zone="Europe/London"
     )
-    reader = make_person("Rita Reader")
+    reader = person("Rita Reader")
     return {"team": team, "ana": ana, "ben": ben, "rotation": rotation, "reader": reader}
 
 
