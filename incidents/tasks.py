@@ -8,6 +8,7 @@ from portal.health import SWEEP
 from portal.models import Heartbeat
 
 from . import intake
+from .comms import subscribers
 from .notifications import delivery, outbox
 from .timers import sweep_due
 
@@ -56,3 +57,16 @@ def intake_process():
     """Process accepted alert events (slow queue) in batches until none is left. Woken by
     the intake endpoints; the sweep's backstop re-asks if a wake-up was lost."""
     intake.process_pending()
+
+
+@shared_task(name="incidents.tasks.status_confirmation_send", ignore_result=True)
+def status_confirmation_send(subscriber_id: int):
+    """Mail a status page visitor the link that confirms their subscription (slow queue),
+    so that the page answers without waiting for the mail server."""
+    subscribers.confirmation_send(subscriber_id=subscriber_id)
+
+
+@shared_task(name="incidents.tasks.status_subscribers_purge", ignore_result=True)
+def status_subscribers_purge():
+    """Delete status subscriptions never confirmed whose link has expired (hourly, beat)."""
+    subscribers.unconfirmed_purge(now=timezone.now())

@@ -25,3 +25,21 @@ class Heartbeat(models.Model):
         if beat_at is None:
             return None
         return max(0.0, ((now or timezone.now()) - beat_at).total_seconds())
+
+
+class ThrottleHit(models.Model):
+    """One counted request of a rate-limited form (password reset, status subscription).
+
+    The key (an address, an e-mail address) is kept only as a keyed hash: the table says how
+    often, never who. Rows older than their scope's window are deleted as new ones come.
+    """
+
+    scope = models.CharField(max_length=40)
+    key_hash = models.CharField(max_length=64)
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["scope", "key_hash", "at"], name="throttle_hit_lookup")]
+
+    def __str__(self):
+        return f"{self.scope} at {self.at:%Y-%m-%d %H:%M:%S}"

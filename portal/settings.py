@@ -7,11 +7,13 @@ made on first run, all under ``var/`` in the project.
 """
 
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from portal.client_address import trusted_proxies
 from portal.secret_key import development_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -62,6 +64,7 @@ INSTALLED_APPS = [
     "django_tables2",
     "django_filters",
     "simple_history",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -77,6 +80,10 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Logs out a session left unused for SESSION_IDLE_TIMEOUT_MINUTES (off unless set).
+    "portal.sessions.IdleSessionMiddleware",
+    # Turns a throttled login into the login page saying when to try again; axes wants it last.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -132,9 +139,46 @@ AUTH_PASSWORD_VALIDATORS = [
 if TESTING:
     # Hashing the test cast's passwords with a slow hasher costs seconds per test.
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# axes' backend first: it refuses a throttled (username, client address) before any password
+# is checked; it needs the request, so a login made in code must pass one.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Addresses or CIDR networks of the load balancers and proxies in front of the portal: only
+# a request from one of them has its X-Forwarded-For read (portal.client_address). Empty:
+# the client is the TCP peer, whatever the headers say.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+trusted_proxies(tuple(TRUSTED_PROXIES))  # a mistyped entry stops the start, with its reason
+
+# Login throttling (django-axes): after LOGIN_FAILURE_LIMIT wrong passwords for one username
+# from one client address, that pair waits LOGIN_COOL_OFF_MINUTES. Never the account as a
+# whole: anyone could lock the commander out mid-incident. Counts live in the database;
+# a roster admin lifts a cool-off by deleting its row under "Access attempts" in the admin.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOL_OFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "portal.client_address.client_address"
+AXES_LOCKOUT_CALLABLE = "portal.login_throttle.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+# A try during the cool-off does not restart it, so the time the page gives holds.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Failures only: a row per successful login would grow without end and nothing reads it.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
+
+# Password reset requests per hour: per address asked for (over it, nothing is sent and the
+# answer is the same) and per client address (over it, the page says so).
+PASSWORD_RESET_PER_ADDRESS_PER_HOUR = env.int("PASSWORD_RESET_PER_ADDRESS_PER_HOUR", default=3)
+PASSWORD_RESET_PER_CLIENT_PER_HOUR = env.int("PASSWORD_RESET_PER_CLIENT_PER_HOUR", default=10)
+
+# A session unused for this many minutes is logged out; 0 keeps it for SESSION_COOKIE_AGE
+# (two weeks). Every request counts as use, the board's and dashboard's polls included.
+SESSION_IDLE_TIMEOUT_MINUTES = env.int("SESSION_IDLE_TIMEOUT_MINUTES", default=0)
 
 # --- I18N -----------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
@@ -198,6 +242,12 @@ NOTIFICATION_SINK_URL = env.str(
     else f"http://127.0.0.1:{env.int('SINK_PORT', default=PORT + 1)}",
 ).rstrip("/")
 
+# Status page subscriptions: confirmation mails per hour for one address (``+tags`` and case
+# folded together), requests per hour from one client address, and mails per hour in all.
+STATUS_SUBSCRIBE_PER_ADDRESS_PER_HOUR = env.int("STATUS_SUBSCRIBE_PER_ADDRESS_PER_HOUR", default=3)
+STATUS_SUBSCRIBE_PER_CLIENT_PER_HOUR = env.int("STATUS_SUBSCRIBE_PER_CLIENT_PER_HOUR", default=10)
+STATUS_SUBSCRIBE_PER_HOUR = env.int("STATUS_SUBSCRIBE_PER_HOUR", default=200)
+
 # --- Celery ---------------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
 BROKER_DIR = VAR_DIR / "broker"
@@ -250,6 +300,12 @@ CELERY_BEAT_SCHEDULE["reviews-draft"] = {
     "schedule": 60.0,
     "options": {"expires": 55},
 }
+# Unconfirmed status subscriptions whose link has expired are deleted.
+CELERY_BEAT_SCHEDULE["status-subscribers-purge"] = {
+    "task": "incidents.tasks.status_subscribers_purge",
+    "schedule": 3600.0,
+    "options": {"expires": 3000},
+}
 # Said outright where Celery 6 changes a default, which Celery 5 otherwise warns about (at
 # each start, or each lost broker connection): keep trying to reach the broker at startup,
 # and let a delivery running when the connection drops finish (it is idempotent; its
@@ -298,6 +354,8 @@ LOGGING = {
         "celery.worker.strategy": {"filters": ["routine_tasks_at_debug"]},
         "celery.app.trace": {"filters": ["routine_tasks_at_debug"]},
         "celery.beat": {"filters": ["routine_tasks_at_debug"]},
+        # django-axes: every login and logout at INFO; failures and cool-offs are WARNING.
+        "axes": {"level": "WARNING"},
     },
 }
 

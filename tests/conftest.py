@@ -180,3 +180,17 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def tasks_run_here(monkeypatch):
+    """Tasks sent to the broker, by name or by ``.delay()``, run at once in this process
+    instead, as a worker would run them (once the sender's transaction has committed)."""
+    from incidents import tasks  # noqa: F401  (registers the tasks, as a worker's start does)
+    from portal.celery import app
+
+    def run_here(name, args=None, kwargs=None, **options):
+        return app.tasks[name].apply(args=args, kwargs=kwargs, throw=True)
+
+    monkeypatch.setitem(app.conf, "task_always_eager", True)
+    monkeypatch.setattr(app, "send_task", run_here)

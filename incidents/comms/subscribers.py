@@ -1,23 +1,32 @@
 """Email followers of the public status page: double opt-in, and public updates by email.
 
-1. Someone leaves an address on the status page: a row is kept unconfirmed and a mail with
-   a signed link goes out (at most once per ``RESEND_AFTER``, so the form cannot be used to
-   flood an inbox). The page says the same thing whether or not the address was known.
+1. Someone leaves an address on the status page: a row is kept unconfirmed and the worker
+   mails a signed link. So that the form cannot flood an inbox, a link goes at most once per
+   ``RESEND_AFTER`` to one address and a few times an hour to one inbox (``+tags`` and case
+   folded together), a client address may ask a few times an hour, and the portal sends a
+   bounded number an hour in all. The page says the same thing whether the address was new,
+   known or over its limit; only a client over its own limit is told so.
 2. The link (valid ``CONFIRM_MAX_AGE``) shows a button; confirming is a POST, so a mail
    scanner that fetches links confirms nothing.
 3. Each public update goes to confirmed followers once the publication commits, with a
    signed unsubscribe link.
+4. Rows never confirmed are deleted once their link has expired (a periodic task).
 """
 
 import logging
+from datetime import timedelta
+from functools import partial
 
+from celery import current_app
 from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMessage, get_connection
-from django.db import transaction
+from django.db import models, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+
+from portal import throttle
 
 from ..models import Audience, Channel, StatusSubscriber, StatusUpdate
 
@@ -26,14 +35,16 @@ CONFIRM_SALT = "incidents.status.confirm"
 UNSUBSCRIBE_SALT = "incidents.status.unsubscribe"
 CONFIRM_MAX_AGE = 3 * 24 * 3600
 RESEND_AFTER_SECONDS = 600
+# The worker's task, looked up by name: the tasks module sits above this one.
+CONFIRMATION_TASK = "incidents.tasks.status_confirmation_send"
 
 
 class LinkInvalid(ValueError):
     """A confirmation or unsubscribe link that is forged, expired or no longer known."""
 
 
-class MailFailed(RuntimeError):
-    """The confirmation mail could not be handed to the mail server."""
+class TooManyRequests(RuntimeError):
+    """This client address, or everyone together, asked for too many confirmations."""
 
 
 def confirm_link(subscriber: StatusSubscriber) -> str:
@@ -46,19 +57,56 @@ def unsubscribe_link(subscriber: StatusSubscriber) -> str:
     return settings.PORTAL_BASE_URL + reverse("incidents:status_unsubscribe", args=[token])
 
 
-def subscriber_request(*, email: str, now=None) -> bool:
-    """Ask ``email`` to confirm its subscription. True when a confirmation mail was sent."""
+def subscriber_request(*, email: str, client: str, now=None) -> bool:
+    """Ask ``email`` to confirm its subscription; ``client`` is the asker's address. True
+    when a confirmation mail will go out (from the worker, once this commits). Raises
+    ``TooManyRequests`` when the client, or the portal as a whole, is over its limit."""
     now = now or timezone.now()
     email = email.strip().lower()
-    with transaction.atomic():
-        subscriber, _ = StatusSubscriber.objects.select_for_update().get_or_create(email=email)
-        recent = subscriber.confirmation_sent_at and (
-            (now - subscriber.confirmation_sent_at).total_seconds() < RESEND_AFTER_SECONDS
+    limit = settings.STATUS_SUBSCRIBE_PER_CLIENT_PER_HOUR
+    if not throttle.take("subscribe-client", client, limit=limit, now=now):
+        raise TooManyRequests(
+            "Too many subscription requests from your address in the last hour. "
+            "Try again later."
         )
-        if subscriber.confirmed or recent:
+    if throttle.hits("subscribe-all", "", now=now) >= settings.STATUS_SUBSCRIBE_PER_HOUR:
+        log.warning("status subscription: the hourly limit of confirmation mails is reached")
+        raise TooManyRequests("Too many subscription requests just now. Try again later.")
+    with transaction.atomic():
+        subscriber = StatusSubscriber.objects.select_for_update().filter(email=email).first()
+        if subscriber is not None and (subscriber.confirmed or _sent_lately(subscriber, now)):
             return False
+        limit = settings.STATUS_SUBSCRIBE_PER_ADDRESS_PER_HOUR
+        if not throttle.take("subscribe-address", throttle.mailbox(email), limit=limit, now=now):
+            return False
+        throttle.record("subscribe-all", "", now=now)
+        if subscriber is None:
+            subscriber = StatusSubscriber.objects.create(email=email, created_at=now)
         subscriber.confirmation_sent_at = now
         subscriber.save(update_fields=["confirmation_sent_at"])
+        transaction.on_commit(partial(_enqueue_confirmation, subscriber.pk))
+    return True
+
+
+def _sent_lately(subscriber: StatusSubscriber, now) -> bool:
+    sent = subscriber.confirmation_sent_at
+    return sent is not None and (now - sent).total_seconds() < RESEND_AFTER_SECONDS
+
+
+def _enqueue_confirmation(subscriber_id: int) -> None:
+    try:
+        current_app.send_task(CONFIRMATION_TASK, args=[subscriber_id], retry=False)
+    except Exception:  # a broker that is down: the visitor may ask again at once
+        log.warning("status subscription: could not enqueue the confirmation", exc_info=True)
+        StatusSubscriber.objects.filter(pk=subscriber_id).update(confirmation_sent_at=None)
+
+
+def confirmation_send(*, subscriber_id: int) -> bool:
+    """Mail the confirmation link (in the worker). True when the mail server took it; a
+    failure is logged and lets the visitor ask again at once."""
+    subscriber = StatusSubscriber.objects.filter(pk=subscriber_id, confirmed=False).first()
+    if subscriber is None:
+        return False  # confirmed or unsubscribed meanwhile
     context = {"confirm_url": confirm_link(subscriber), "status_url": _status_url()}
     mail = EmailMessage(
         subject=_one_line(render_to_string("incidents/status_email_confirm_subject.txt", context)),
@@ -69,10 +117,20 @@ def subscriber_request(*, email: str, now=None) -> bool:
     try:
         mail.send()
     except Exception as error:  # SMTP refusals and network errors alike
-        log.warning("status subscription: confirmation mail failed: %s", error)
+        log.warning("status subscription %s: confirmation mail failed: %s", subscriber.pk, error)
         StatusSubscriber.objects.filter(pk=subscriber.pk).update(confirmation_sent_at=None)
-        raise MailFailed("The confirmation mail could not be sent.") from error
+        return False
     return True
+
+
+def unconfirmed_purge(*, now=None) -> int:
+    """Delete the subscriptions never confirmed whose last link has expired."""
+    cutoff = (now or timezone.now()) - timedelta(seconds=CONFIRM_MAX_AGE)
+    stale = StatusSubscriber.objects.filter(confirmed=False, created_at__lt=cutoff).filter(
+        models.Q(confirmation_sent_at__isnull=True) | models.Q(confirmation_sent_at__lt=cutoff)
+    )
+    count, _ = stale.delete()
+    return count
 
 
 def subscriber_for(token: str, *, purpose: str) -> StatusSubscriber:

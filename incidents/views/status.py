@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from portal import roles
+from portal.client_address import client_address
 from portal.roles import role_required
 
 from ..comms import public, subscribers
@@ -61,13 +62,13 @@ def status_subscribe(request):
         context["subscribe_form"] = form
         return render(request, PAGE, context, status=400)
     try:
-        subscribers.subscriber_request(email=form.cleaned_data["email"])
-    except subscribers.MailFailed:
-        return _notice(
-            request, "Please try again later",
-            "We could not send the confirmation email just now.", status=503,
+        subscribers.subscriber_request(
+            email=form.cleaned_data["email"], client=client_address(request)
         )
-    # The same answer whether or not the address was already known: the form reveals nobody.
+    except subscribers.TooManyRequests as refusal:
+        return _notice(request, "Please try again later", str(refusal), status=429)
+    # The same answer whether the address was new, known or over its own limit: the form
+    # reveals nobody.
     return _notice(
         request, "Check your inbox",
         "If the address can receive updates, a confirmation email is on its way. Follow its "

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 from django.core import mail
+from django.test import TestCase
 from django.urls import reverse
 
 from incidents.comms.publish import update_publish
@@ -25,8 +26,14 @@ ANSWERS = {
 }
 
 
+@pytest.fixture(autouse=True)
+def worker(tasks_run_here):
+    """The confirmation mail goes from the worker: here, at once after the commit."""
+
+
 def subscribe(client, email="ana@example.com"):
-    return client.post(reverse("incidents:status_subscribe"), {"subscribe-email": email})
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return client.post(reverse("incidents:status_subscribe"), {"subscribe-email": email})
 
 
 def confirm_path(message) -> str:
