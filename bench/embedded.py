@@ -22,6 +22,7 @@ from .processes import free_port, http_request, spawn
 
 SUPERVISORCTL = PROJECT_ROOT / ".venv" / "bin" / "supervisorctl"
 CONFIG = PROJECT_ROOT / "supervisord.conf"
+GROUP = "portal"  # supervisord.conf's [group:portal]
 PROGRAMS = ("web", "sweeper", "worker", "beat", "sink")
 # What a newcomer's shell does not have: the variables that pick PostgreSQL, Redis or
 # demand system parts, or that move or turn off the development sink.
@@ -72,7 +73,7 @@ class EmbeddedPortal:
     def pid(self, program: str) -> int | None:
         """The pid supervisord reports for ``program``, or None while it is not running."""
         answer = subprocess.run(
-            [str(SUPERVISORCTL), "--configuration", str(CONFIG), "pid", program],
+            [str(SUPERVISORCTL), "--configuration", str(CONFIG), "pid", f"{GROUP}:{program}"],
             env=self.env, capture_output=True, text=True, timeout=20, check=False,
         )
         text = answer.stdout.strip()

@@ -69,7 +69,9 @@ def main() -> None:
     while True:
         headers, payload = childutils.listener.wait(sys.stdin, sys.stdout)
         fields, _ = childutils.eventdata(payload + "\n")
-        reviver.on_event(headers["eventname"], fields.get("processname", ""))
+        # supervisord names a process of a group "group:process" in its calls.
+        name = f"{fields.get('groupname')}:{fields.get('processname')}"
+        reviver.on_event(headers["eventname"], name)
         childutils.listener.ok(sys.stdout)
 
 
