@@ -7,9 +7,13 @@
 - A refused request (403) is the code doing its job, not a fault: Django logs a raised
   ``PermissionDenied`` with its traceback. It becomes one line saying who was refused what
   and why.
+- A request line of Django's (``Not Found: /heartbeat/<key>``) writes the secrets some URLs
+  carry as ``[redacted]``, as gunicorn's access log does.
 """
 
 import logging
+
+from .redaction import redact
 
 # celery.beat's line for each entry it sends (its arguments: the entry's name, its task).
 BEAT_SENDING = "Scheduler: Sending due task %s (%s)"
@@ -75,3 +79,15 @@ def _user(request) -> str:
 def _escaped(text: str) -> str:
     """As Django escapes what it logs of a request: one line, whatever the path holds."""
     return text.encode("unicode_escape").decode("ascii")
+
+
+class SecretsRedacted(logging.Filter):
+    """Django's request lines (``Bad Request: /ack/<token>/``) without the secrets that
+    some URLs carry, as the access log writes them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = redact(message)
+        if redacted != message:
+            record.msg, record.args = redacted, ()
+        return True

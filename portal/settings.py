@@ -342,14 +342,16 @@ LOGGING = {
             "tasks": ROUTINE_TASKS,
         },
         "refusals_in_one_line": {"()": "portal.logs.RefusalsInOneLine"},
+        "secrets_redacted": {"()": "portal.logs.SecretsRedacted"},
     },
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         # A refused request (403) is one line (method, path, user, reason), no traceback.
-        "django.request": {"filters": ["refusals_in_one_line"]},
-        "django.security.csrf": {"filters": ["refusals_in_one_line"]},
+        # Secrets in URLs (/ack/<token>/, /heartbeat/<key>…) are written as [redacted].
+        "django.request": {"filters": ["refusals_in_one_line", "secrets_redacted"]},
+        "django.security.csrf": {"filters": ["refusals_in_one_line", "secrets_redacted"]},
         # Celery's worker ("received", "succeeded") and beat ("Sending due task").
         "celery.worker.strategy": {"filters": ["routine_tasks_at_debug"]},
         "celery.app.trace": {"filters": ["routine_tasks_at_debug"]},

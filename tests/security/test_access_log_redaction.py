@@ -9,7 +9,9 @@ from types import SimpleNamespace
 import pytest
 from gunicorn.config import Config
 
-from portal.gunicorn_logging import REDACTED, RedactingLogger, redact
+from portal.gunicorn_logging import RedactingLogger
+from portal.logs import SecretsRedacted
+from portal.redaction import REDACTED, redact
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "s3cr3t-Tok_en.value"
@@ -92,3 +94,19 @@ def test_gunicorns_access_log_line_holds_no_secret(tmp_path):
     assert "GET /ack/" in line and " 200 " in line
     assert SECRET not in line
     assert line.count(REDACTED) == 8
+
+
+def test_djangos_request_log_line_holds_no_secret(client, db, caplog):
+    with caplog.at_level(logging.WARNING, logger="django.request"):
+        assert client.get(f"/ack/{SECRET}/").status_code == 400
+        assert client.get(f"/integrations/webhook/{SECRET}/").status_code in (404, 405)
+    assert caplog.records
+    assert SECRET not in caplog.text
+    assert f"/ack/{REDACTED}/" in caplog.text
+
+
+def test_the_filter_leaves_other_lines_alone():
+    record = logging.LogRecord("django.request", logging.WARNING, "", 0, "Not Found: %s",
+                               ("/board/",), None)
+    assert SecretsRedacted().filter(record)
+    assert record.getMessage() == "Not Found: /board/"
