@@ -31,9 +31,9 @@ urlpatterns += [
     path("integrations/webhook/<str:key>/", integration_views.generic_webhook,
          name="intake_webhook"),
     path("integrations/", integration_views.integration_list, name="integration_list"),
-    path("integrations/<int:pk>/", integration_views.integration_detail,
+    path("integrations/<id:pk>/", integration_views.integration_detail,
          name="integration_detail"),
-    path("integrations/<int:pk>/test/", integration_views.integration_test,
+    path("integrations/<id:pk>/test/", integration_views.integration_test,
          name="integration_test"),
 ]
 
@@ -46,14 +46,14 @@ urlpatterns += [
 # Self-service profile (contact methods, notification rules, time zone)
 urlpatterns += [
     path("profile/", profile_views.profile, name="profile"),
-    path("people/<int:pk>/profile/", profile_views.person_profile, name="person_profile"),
+    path("people/<id:pk>/profile/", profile_views.person_profile, name="person_profile"),
 ]
 
 # Live incident board and its quick actions
 urlpatterns += [
     path("board/", board_views.board, name="board"),
     path(
-        "board/<int:number>/<slug:action>/", board_views.board_action, name="board_action"
+        "board/<id:number>/<slug:action>/", board_views.board_action, name="board_action"
     ),
 ]
 
@@ -66,14 +66,14 @@ urlpatterns += [
 # Declaring an incident, and the incident page with its actions and live timeline
 urlpatterns += [
     path("incidents/new/", declare_views.incident_new, name="incident_new"),
-    path("incidents/<int:number>/", incident_views.incident_detail, name="incident_detail"),
+    path("incidents/<id:number>/", incident_views.incident_detail, name="incident_detail"),
 ]
 
 # Escalation policies and each incident's plan (manual paging, escalate now, re-apply)
 urlpatterns += [
     path("escalation/", escalation_views.escalation_matrix, name="escalation_matrix"),
     path(
-        "incidents/<int:number>/escalation/",
+        "incidents/<id:number>/escalation/",
         escalation_views.escalation_plan,
         name="escalation_plan",
     ),
@@ -82,15 +82,15 @@ urlpatterns += [
 # Notifications: an incident's delivery log, one notification, channel health, test sends
 urlpatterns += [
     path(
-        "incidents/<int:number>/notifications/",
+        "incidents/<id:number>/notifications/",
         notification_views.incident_notifications,
         name="incident_notifications",
     ),
     path("notifications/health/", notification_views.notification_health,
          name="notification_health"),
-    path("notifications/<int:pk>/", notification_views.notification_detail,
+    path("notifications/<id:pk>/", notification_views.notification_detail,
          name="notification_detail"),
-    path("contact-methods/<int:pk>/test/", notification_views.notification_test,
+    path("contact-methods/<id:pk>/test/", notification_views.notification_test,
          name="notification_test"),
 ]
 
@@ -98,7 +98,7 @@ urlpatterns += [
 # Communications: an incident's status updates, followed services, maintenance windows, and
 # the public status page with its feed and email subscription (no login)
 urlpatterns += [
-    path("incidents/<int:number>/updates/", update_views.incident_updates,
+    path("incidents/<id:number>/updates/", update_views.incident_updates,
          name="incident_updates"),
     path("updates/following/", update_views.update_following, name="update_following"),
     path("maintenance/", status_views.maintenance, name="maintenance"),

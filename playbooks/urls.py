@@ -11,11 +11,11 @@ urlpatterns = [
     path("playbooks/<slug:slug>/edit/", playbooks.playbook_edit, name="playbook_edit"),
     path("playbooks/<slug:slug>/history/", playbooks.playbook_history, name="playbook_history"),
     path(
-        "playbooks/<slug:slug>/versions/<int:number>/",
+        "playbooks/<slug:slug>/versions/<id:number>/",
         playbooks.playbook_version,
         name="playbook_version",
     ),
     path("drills/", drills.drill_list, name="drill_list"),
     path("drills/new/", drills.drill_new, name="drill_new"),
-    path("drills/<int:pk>/", drills.drill_detail, name="drill_detail"),
+    path("drills/<id:pk>/", drills.drill_detail, name="drill_detail"),
 ]

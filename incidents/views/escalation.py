@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from portal import roles
+from portal.ids import parse_id
 from portal.roles import role_required
 
 from ..escalation import engine
@@ -57,6 +58,10 @@ def escalation_plan(request, number: int):
     incident = get_object_or_404(Incident, pk=number)
     if request.method == "POST":
         return _plan_action(request, incident)
+    return _plan_page(request, incident)
+
+
+def _plan_page(request, incident: Incident, *, status: int = 200):
     now = timezone.now()
     return render(
         request,
@@ -76,18 +81,16 @@ def escalation_plan(request, number: int):
                 },
             ],
         },
+        status=status,
     )
 
 
 def _page_targets(request, incident: Incident):
     """The people a manual page form names, or None with a message when it names nobody."""
-    kind, value = request.POST.get("target_kind", ""), request.POST.get("target", "")
-    if not value.isdigit():
+    kind, target = request.POST.get("target_kind", ""), parse_id(request.POST.get("target"))
+    if target is None or kind not in ("person", "team", "rotation"):
         return None
-    spec = {"kind": kind, kind: int(value)}
-    if kind not in ("person", "team", "rotation"):
-        return None
-    return resolve(spec, incident, timezone.now())
+    return resolve({"kind": kind, kind: target}, incident, timezone.now())
 
 
 def _plan_action(request, incident: Incident):
@@ -100,7 +103,8 @@ def _plan_action(request, incident: Incident):
             people = _page_targets(request, incident)
             if people is None:
                 messages.error(request, "Choose a person, a team or a rotation to page.")
-            elif not people:
+                return _plan_page(request, incident, status=400)
+            if not people:
                 messages.error(request, "That choice reaches nobody right now (a rotation gap?).")
             else:
                 with transaction.atomic():

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from portal import roles
+from portal.ids import parse_id
 from portal.roles import role_required
 
 from ..clocks import TargetBook, incident_clocks
@@ -63,8 +64,7 @@ DRAFT = "draft"
 
 def posted_id(request, name: str) -> int:
     """A primary key from the posted form; 0 (which names no row) when it is not one."""
-    value = request.POST.get(name, "")
-    return int(value) if value.isdigit() and int(value) <= MAX_NUMBER else 0
+    return parse_id(request.POST.get(name)) or 0
 
 
 def _incident(number: int) -> Incident:

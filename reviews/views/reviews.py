@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from incidents.models import Person
 from incidents.services import person_of
+from portal.ids import parse_id
 
 from .. import permissions
 from ..forms import ActionItemForm, ActionItemStatusForm, ReviewPlanForm, ReviewSectionsForm
@@ -234,7 +235,7 @@ def review_detail(request, pk):
             )
             messages.success(request, f"Action item added: {data['title']}.")
         elif action == "item_status":
-            item = get_object_or_404(review.action_items, pk=request.POST.get("item"))
+            item = get_object_or_404(review.action_items, pk=parse_id(request.POST.get("item")))
             form = ActionItemStatusForm(request.POST)
             if not form.is_valid():
                 raise ReviewRefused("Choose a status.")
