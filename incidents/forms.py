@@ -6,6 +6,8 @@ with the same name in different forms (``reason``, ``kind``) never collide in on
 
 from django import forms
 
+from portal.text import PlainLineField
+
 from .models import (
     Decision,
     Incident,
@@ -35,7 +37,7 @@ def _people():
 
 
 class DeclareForm(forms.Form):
-    title = forms.CharField(
+    title = PlainLineField(
         max_length=200,
         help_text="What is broken, as a customer or a colleague would say it.",
     )

@@ -14,11 +14,11 @@ from .events import (
     DEDUP_KEY_MAX,
     RESOLVE,
     SOURCE_MAX,
-    SUMMARY_MAX,
     TRIGGER,
     AlertEvent,
     Fields,
     Parsed,
+    capped_summary,
     clean_links,
     invalid,
     severity_word,
@@ -126,10 +126,11 @@ def _alert_event(fields: Fields, *, grafana, group_key, external_url, common_lab
     if external_url and not grafana:
         links.append({"href": external_url, "text": "Alertmanager"})
     severity = labels.get("severity") or common_labels.get("severity", "")
+    summary, details = capped_summary(_summary(labels, annotations), details)
     return AlertEvent(
         action=STATUS_ACTION[status],
         dedup_key=fingerprint or label_fingerprint(labels),
-        summary=_summary(labels, annotations)[:SUMMARY_MAX],
+        summary=summary,
         source=_source(labels, external_url)[:SOURCE_MAX],
         severity=severity_word(severity),
         details=details,

@@ -8,6 +8,8 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from portal.text import strip_bidi_controls
+
 TRIGGER, ACKNOWLEDGE, RESOLVE = "trigger", "acknowledge", "resolve"
 ACTIONS = (TRIGGER, ACKNOWLEDGE, RESOLVE)
 
@@ -16,6 +18,10 @@ DEDUP_KEY_MAX = 255
 SUMMARY_MAX = 1024
 SOURCE_MAX = 255
 SEVERITY_MAX = 20
+# A longer summary is cut to SUMMARY_MAX with this at its end, and kept whole in the
+# alert's details under SUMMARY_FULL: an alert is never refused for its length.
+CUT_MARKER = "…[cut]"
+SUMMARY_FULL = "summary_full"
 
 
 @dataclass(frozen=True)
@@ -149,6 +155,17 @@ def parse_timestamp(value: str) -> datetime | None:
         return datetime.fromisoformat(text)
     except ValueError:
         return None
+
+
+def capped_summary(text: str, details: dict) -> tuple[str, dict]:
+    """The summary to store and the details to store with it: bidirectional control
+    characters taken out, and a summary over :data:`SUMMARY_MAX` cut with a visible
+    marker, the whole text going into the details."""
+    text = strip_bidi_controls(text)
+    if len(text) <= SUMMARY_MAX:
+        return text, details
+    cut = text[: SUMMARY_MAX - len(CUT_MARKER)] + CUT_MARKER
+    return cut, {**details, SUMMARY_FULL: text}
 
 
 def severity_word(value: str) -> str:

@@ -12,11 +12,11 @@ from .events import (
     DEDUP_KEY_MAX,
     RESOLVE,
     SOURCE_MAX,
-    SUMMARY_MAX,
     TRIGGER,
     AlertEvent,
     Fields,
     Parsed,
+    capped_summary,
     clean_links,
     invalid,
     severity_word,
@@ -52,7 +52,7 @@ def parse_pagerduty(document) -> Parsed:
     else:
         body = Fields(payload, "payload.", errors)
         required = action == TRIGGER
-        summary = body.text("summary", required=required, truncate=SUMMARY_MAX)
+        summary = body.text("summary", required=required)
         source = body.text("source", required=required, truncate=SOURCE_MAX)
         severity = body.choice("severity", SEVERITIES, required=required)
         details = {
@@ -70,6 +70,7 @@ def parse_pagerduty(document) -> Parsed:
         details["client"] = client
     if errors:
         return Parsed([], errors)
+    summary, details = capped_summary(summary, details)
     event = AlertEvent(
         action=action,
         dedup_key=dedup_key,

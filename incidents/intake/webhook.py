@@ -18,11 +18,11 @@ from .events import (
     RESOLVE,
     SEVERITY_MAX,
     SOURCE_MAX,
-    SUMMARY_MAX,
     TRIGGER,
     AlertEvent,
     Fields,
     Parsed,
+    capped_summary,
     clean_links,
     invalid,
     severity_word,
@@ -35,7 +35,7 @@ def parse_webhook(document) -> Parsed:
     errors: list[str] = []
     fields = Fields(document, "", errors)
     action = fields.choice("status", ACTIONS, default=TRIGGER)
-    summary = fields.text("summary", required=action == TRIGGER, truncate=SUMMARY_MAX)
+    summary = fields.text("summary", required=action == TRIGGER)
     dedup_key = fields.text("dedup_key", limit=DEDUP_KEY_MAX) or None
     key_refused = any(error.startswith("'dedup_key'") for error in errors)
     if action in (ACKNOWLEDGE, RESOLVE) and dedup_key is None and not key_refused:
@@ -55,6 +55,7 @@ def parse_webhook(document) -> Parsed:
         return Parsed([], errors)
     if metric is not None:
         details = {**details, "metric": metric}
+    summary, details = capped_summary(summary, details)
     event = AlertEvent(
         action=action,
         dedup_key=dedup_key,

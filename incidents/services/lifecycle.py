@@ -3,6 +3,8 @@
 from django.db import transaction
 from django.utils import timezone
 
+from portal.text import strip_bidi_controls
+
 from .. import hooks
 from ..comms import follow as comms
 from ..escalation import engine as escalation
@@ -46,7 +48,7 @@ def incident_declare(
         require(declared_by, Action.DECLARE, severity)
     at = at or timezone.now()
     incident = Incident.objects.create(
-        title=title.strip(),
+        title=strip_bidi_controls(title).strip(),
         severity=severity,
         summary=summary.strip(),
         is_drill=is_drill,
