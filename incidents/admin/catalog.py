@@ -116,7 +116,19 @@ class ServiceAdmin(admin.ModelAdmin):
         (None, {"fields": ["name", "slug", "description", "tier", "business_process"]}),
         ("Ownership", {"fields": ["owner_team", "rotation"]}),
         ("Platform and status", {"fields": ["platform", "status", "public", "connectors"]}),
+        (
+            "Status page",
+            {
+                "fields": ["automatic_status", "held_status", "status_automatic"],
+                "description": "An incident no person declared or resolved (an alert, a failing "
+                "connector) changes a public service's status automatically. Held, the change "
+                "waits on the incident's updates page for someone who may publish to "
+                "customers; published at once, the status page says it was detected "
+                "automatically.",
+            },
+        ),
     ]
+    readonly_fields = ["held_status", "status_automatic"]
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         field = super().formfield_for_dbfield(db_field, request, **kwargs)

@@ -61,6 +61,8 @@ class PublicService:
     name: str
     status: str
     days: list[Day]
+    # Set by the portal with no person in the loop (an alert, a failing connector).
+    automatic: bool = False
 
     @property
     def status_label(self) -> str:
@@ -186,7 +188,10 @@ def areas(now: datetime) -> list[Area]:
         # still sets the status it was declared with).
         days[-1] = Day(days[-1].day, worst([days[-1].status, service.status]))
         grouped.setdefault(service.business_process, []).append(
-            PublicService(service.name, service.status, days)
+            PublicService(
+                service.name, service.status, days,
+                automatic=service.status_automatic and service.status != Status.OPERATIONAL,
+            )
         )
     return [Area(name, rows) for name, rows in grouped.items()]
 
@@ -204,7 +209,7 @@ def _public_incident(incident: Incident) -> PublicIncident:
             continue
         updates.append(
             PublicUpdate(
-                anchor=f"update-{update.pk}",
+                anchor=f"update-{update.public_id}",
                 posted_at=update.posted_at,
                 status=PUBLIC_STATUS[IncidentStatus(update.incident_status)],
                 subject=wording.get("subject", ""),
@@ -213,7 +218,7 @@ def _public_incident(incident: Incident) -> PublicIncident:
         )
     headline = updates[0].subject if updates else "Service disruption"
     return PublicIncident(
-        anchor=f"incident-{incident.pk}",
+        anchor=f"incident-{incident.public_id}",
         headline=headline,
         status=PUBLIC_STATUS[IncidentStatus(incident.status)],
         services=[s.name for s in incident.services.all()],
@@ -289,28 +294,40 @@ def page_context(now: datetime) -> dict:
     }
 
 
+class PlainTextAtomFeed(Atom1Feed):
+    """Atom whose entry summaries say what they are: plain text. Django's feed declares every
+    summary ``type="html"``, so a reader would render as markup what a communications user
+    typed as words."""
+
+    def add_item_elements(self, handler, item):
+        super().add_item_elements(handler, {**item, "description": None})
+        if item["description"] is not None:
+            handler.addQuickElement("summary", item["description"], {"type": "text"})
+
+
 def feed(now: datetime) -> Atom1Feed:
-    """The public updates as an Atom feed, newest first."""
+    """The public updates as an Atom feed, newest first. Entries are named by the opaque
+    public ids of their incident and update, never by row numbers."""
     url = status_page_url()
-    atom = Atom1Feed(
+    atom = PlainTextAtomFeed(
         title=page_title(),
         link=url,
         description="Updates on incidents affecting our services.",
         feed_url=url + "feed.atom",
         language="en",
     )
-    for update in public_updates()[:FEED_ITEMS]:
+    for update in public_updates().select_related("incident")[:FEED_ITEMS]:
         wording = update.wording(Audience.CUSTOMER, Channel.STATUS_PAGE)
         if not wording:
             continue
         status = PUBLIC_STATUS[IncidentStatus(update.incident_status)]
         atom.add_item(
             title=f"{status}: {wording.get('subject', '')}",
-            link=f"{url}#incident-{update.incident_id}",
+            link=f"{url}#incident-{update.incident.public_id}",
             description=wording.get("body", ""),
             pubdate=update.posted_at,
             updateddate=update.posted_at,
-            unique_id=f"{url}#update-{update.pk}",
+            unique_id=f"{url}#update-{update.public_id}",
         )
     return atom
 

@@ -5,6 +5,12 @@ Declaring sets each affected public service to the status its severity maps to (
 the worst mapping among the other open incidents on it, maintenance while a window runs,
 else operational. The communications lead may set a status by hand. Drills change nothing.
 Every change is a timeline event of the incident that caused it.
+
+A change nobody made (an incident an alert or a failing connector declared, or that its
+alerts resolved) is *automatic*, and each service says what becomes of it
+(``Service.automatic_status``): held until a person who may publish to customers publishes
+it (the default: an alert sender alone must not tell customers of a major outage), or
+published at once and marked on the status page as detected automatically.
 """
 
 from datetime import datetime
@@ -13,6 +19,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from ..models import (
+    AutomaticStatus,
+    DecisionAuthority,
     Incident,
     MaintenanceWindow,
     Service,
@@ -20,7 +28,7 @@ from ..models import (
     ServiceStatusRule,
     TimelineEvent,
 )
-from ..services import timeline
+from ..services import require, timeline
 from .authority import require_poster
 from .defaults import SEVERITY_STATUS
 
@@ -68,21 +76,63 @@ def status_from_incidents(service: Service, now: datetime, *, exclude=None) -> s
 
 
 def _change(service: Service, status: str, *, incident: Incident, by, at, why: str) -> bool:
+    """Show ``status`` for ``service``; a change nobody made (``by`` None) is held when
+    the service says so. True when the public status changed."""
+    automatic = by is None
+    if automatic and service.public and service.automatic_status == AutomaticStatus.HOLD:
+        _hold(service, status, incident=incident, at=at, why=why)
+        return False
     old = service.status
+    if old == status and not service.held_status and service.status_automatic == automatic:
+        return False
+    fields = {"status": status, "status_automatic": automatic, **_NOTHING_HELD}
+    Service.objects.filter(pk=service.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(service, name, value)
     if old == status:
         return False
-    Service.objects.filter(pk=service.pk).update(status=status)
-    service.status = status
+    detected = ", detected automatically" if automatic and service.public else ""
     timeline.record(
         incident,
         Kind.SERVICES_CHANGE,
-        f"Status of {service.name}: {Status(old).label} → {Status(status).label} ({why}).",
+        f"Status of {service.name}: {Status(old).label} → {Status(status).label} "
+        f"({why}{detected}).",
         by=by,
         at=at,
         service=service.pk,
-        service_status={"from": old, "to": status},
+        service_status={"from": old, "to": status, "automatic": automatic},
     )
     return True
+
+
+_NOTHING_HELD = {"held_status": "", "held_incident": None, "held_at": None}
+
+
+def _hold(service: Service, status: str, *, incident: Incident, at, why: str) -> None:
+    """Keep an automatic change for a person to publish; the newest one replaces an older
+    one, and one that would change nothing drops what was held."""
+    if status == service.status:
+        if service.held_status:
+            Service.objects.filter(pk=service.pk).update(**_NOTHING_HELD)
+            service.held_status, service.held_incident, service.held_at = "", None, None
+        return
+    if status == service.held_status:
+        return
+    Service.objects.filter(pk=service.pk).update(
+        held_status=status, held_incident=incident, held_at=at
+    )
+    service.held_status, service.held_incident, service.held_at = status, incident, at
+    timeline.record(
+        incident,
+        Kind.SERVICES_CHANGE,
+        f"Status of {service.name}: {Status(status).label} detected automatically ({why}), "
+        f"held for a person to publish; the status page still shows "
+        f"{Status(service.status).label}.",
+        at=at,
+        name="Portal",
+        service=service.pk,
+        service_status={"from": service.status, "to": status, "held": True},
+    )
 
 
 def status_follow_declaration(incident: Incident, *, by=None, at=None, why: str = "") -> None:
@@ -95,8 +145,16 @@ def status_follow_declaration(incident: Incident, *, by=None, at=None, why: str 
         return
     why = why or f"{incident.get_severity_display()} declared"
     for service in incident.services.filter(public=True).order_by("name"):
-        if RANK[Status(target)] > RANK[Status(service.status)]:
+        if RANK[Status(target)] > RANK[Status(_floor(service, by))]:
             _change(service, target, incident=incident, by=by, at=at, why=why)
+
+
+def _floor(service: Service, by) -> str:
+    """What a raise must exceed: the status shown; for an automatic raise, also a change
+    already held for publishing (a lesser one must not replace it)."""
+    if by is not None or not service.held_status:
+        return service.status
+    return worst([service.status, service.held_status])
 
 
 def status_follow_resolution(incident: Incident, *, by=None, at=None) -> None:
@@ -123,3 +181,20 @@ def service_status_set(*, incident: Incident, service: Service, status: str, by,
     service = Service.objects.select_for_update().get(pk=service.pk)
     return _change(service, status, incident=incident, by=by, at=at or timezone.now(),
                    why="set by hand")
+
+
+@transaction.atomic
+def service_status_publish_held(*, incident: Incident, service: Service, by, at=None) -> str:
+    """A person publishes the automatic change held for ``service``: it needs the authority
+    to publish to customers at the incident's severity. Returns the status now shown."""
+    require_poster(by, incident)
+    require(by, DecisionAuthority.Action.PUBLISH_CUSTOMERS, incident.severity, incident)
+    if not incident.services.filter(pk=service.pk).exists():
+        raise StatusRefused(f"{service.name} is not affected by {incident.reference}.")
+    service = Service.objects.select_for_update().get(pk=service.pk)
+    if not service.held_status:
+        raise StatusRefused(f"No automatic change of {service.name} is waiting to be published.")
+    held = service.held_status
+    _change(service, held, incident=incident, by=by, at=at or timezone.now(),
+            why="detected automatically, published by hand")
+    return held

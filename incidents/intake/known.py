@@ -91,7 +91,13 @@ def with_integration(key: str, kind: str, handle: Callable[[Integration], T]) ->
 
 
 def store_event(
-    integration: Integration, *, received_at: datetime, outcome: str, reason: str, payload
+    integration: Integration,
+    *,
+    received_at: datetime,
+    outcome: str,
+    reason: str,
+    payload,
+    alert_count: int = 1,
 ) -> int:
     """Insert one event and return its id; :class:`IntegrationChanged` (nothing written)
     when the integration's row no longer matches ``integration``."""
@@ -102,6 +108,7 @@ def store_event(
         outcome,
         reason,
         _PAYLOAD.get_db_prep_save(payload, db),
+        alert_count,
         *(getattr(integration, name) for name in _GUARDED_FIELDS),
     ]
     row = _fetch_one(db, _STORE_SQL, params)
@@ -114,23 +121,27 @@ def store_event(
 # Written out once: the ORM's create() cost a quarter of the endpoint's time per event.
 # The columns are IntegrationEvent's; the guard compares what decides whether an event
 # may be stored at all.
-_GUARDED_FIELDS = ("id", "key", "kind", "signature_header", "signature_secret")
+_GUARDED_FIELDS = (
+    "id", "key", "kind", "signature_header", "signature_secret", "signature_timestamp_header"
+)
 _REMEMBERED_FIELDS = (*_GUARDED_FIELDS, "rate_limit_per_minute")
 _RECEIVED_AT = IntegrationEvent._meta.get_field("received_at")
 _PAYLOAD = IntegrationEvent._meta.get_field("payload")
 _STORE_SQL = """
     INSERT INTO incidents_integrationevent
-        (integration_id, received_at, outcome, reason, payload, processed_at)
-    SELECT %s, %s, %s, %s, %s, NULL
+        (integration_id, received_at, outcome, reason, payload, alert_count, processed_at)
+    SELECT %s, %s, %s, %s, %s, %s, NULL
     WHERE EXISTS (
         SELECT 1 FROM incidents_integration
         WHERE enabled AND id = %s AND key = %s AND kind = %s
             AND signature_header = %s AND signature_secret = %s
+            AND signature_timestamp_header = %s
     )
     RETURNING id
 """
 _READ_SQL = """
-    SELECT id, key, kind, signature_header, signature_secret, rate_limit_per_minute
+    SELECT id, key, kind, signature_header, signature_secret, signature_timestamp_header,
+        rate_limit_per_minute
     FROM incidents_integration WHERE key = %s AND kind = %s AND enabled
 """
 

@@ -7,6 +7,11 @@ The count lives where all processes see it, never in one process's memory:
 2. otherwise Django's cache, when it is a shared one (Memcached, database, files);
 3. otherwise the database: the integration's events of the last 60 seconds.
 
+What is counted is alerts, not requests: an Alertmanager or Grafana notification carrying N
+alerts counts N (a request's first alert is counted before its body is read, so that a sender
+over its limit costs no parsing; the rest once the body is read), so a sender cannot pass a
+thousand alerts a request under a limit of requests.
+
 The cache and Redis count per minute and weigh the previous minute by how much of it still
 lies in the last 60 seconds (a sliding window, like PagerDuty's, without a row per event).
 The database counts the stored events of the sliding minute exactly.
@@ -34,6 +39,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import caches
+from django.db.models import Sum
 
 from ..models import IntegrationEvent
 
@@ -53,18 +59,28 @@ _redis_lock = threading.Lock()
 _redis_client = None
 
 
-def allow(integration, now: datetime) -> bool:
-    """Count this request against ``integration``'s limit; False when it is over."""
+def allow(integration, now: datetime, *, alerts: int = 1, counted: int = 0) -> bool:
+    """Count ``alerts`` more alerts against ``integration``'s limit; False when it is over.
+    ``counted``: alerts of this same request that an earlier call counted already."""
     limit = integration.rate_limit_per_minute
-    if limit <= 0:
+    if limit <= 0 or alerts <= 0:
         return True
     try:
         counter = _counter()
         if counter is not None:
-            return _counted(counter, _counter_name(integration), limit, now) <= limit
+            name = _counter_name(integration)
+            if _counted(counter, name, limit, now, alerts) <= limit:
+                return True
+            if counted:
+                # The rest of a request refused: only its first alert, counted already,
+                # stays counted (as a refused request always did); a refused batch of a
+                # thousand must not use up the next minute too.
+                _give_back(name, now, alerts)
+            return False
     except Exception:  # a counter that is down must not stop alerts: fall back to the rows
         log.warning("rate limit counter unavailable, counting stored events", exc_info=True)
-    return _stored_count(integration, now, limit) < limit
+    # The stored events hold none of this request's alerts yet, counted ones included.
+    return _stored_count(integration, now, limit) + counted + alerts <= limit
 
 
 def _counter_name(integration) -> str:
@@ -91,8 +107,8 @@ TALLIES_MAX = 4096
 _monotonic = time.monotonic  # a test moves it
 
 
-def _counted(counter, name: str, limit: int, now: datetime) -> float:
-    """Count this event; the weighted count of the sliding minute, exact near ``limit``."""
+def _counted(counter, name: str, limit: int, now: datetime, alerts: int = 1) -> float:
+    """Count ``alerts``; the weighted count of the sliding minute, exact near ``limit``."""
     minute_float, second = divmod(now.timestamp(), WINDOW_SECONDS)
     minute = int(minute_float)
     moment = _monotonic()
@@ -103,9 +119,9 @@ def _counted(counter, name: str, limit: int, now: datetime) -> float:
             and tally.minute == minute
             and moment - _settled_at < SETTLE_SECONDS
             and moment - tally.settled_at < FRESH_SECONDS
-            and tally.seen + tally.pending + 1 <= limit * NEAR_SHARE
+            and tally.seen + tally.pending + alerts <= limit * NEAR_SHARE
         ):
-            tally.pending += 1
+            tally.pending += alerts
             return tally.seen + tally.pending
         if tally is None:
             if len(_tallies) >= TALLIES_MAX:
@@ -113,7 +129,7 @@ def _counted(counter, name: str, limit: int, now: datetime) -> float:
             tally = _tallies[name] = _Tally(minute, math.inf, moment)
         if tally.minute < minute - 1:
             tally.minute, tally.pending = minute, 0
-        tally.pending += 1
+        tally.pending += alerts
         settling = _take_pending(minute, moment)
     counts = counter(
         [(f"{key}:{minute}", f"{key}:{minute - 1}", add) for key, add in settling.items()]
@@ -130,6 +146,16 @@ def _counted(counter, name: str, limit: int, now: datetime) -> float:
     # This event's own count, not the tally's: another thread may have started the tallies
     # afresh (TALLIES_MAX) while this one waited for the counter.
     return weighted[name]
+
+
+def _give_back(name: str, now: datetime, alerts: int) -> None:
+    """Take ``alerts`` back out of the count: the next settling subtracts them."""
+    minute = int(now.timestamp() // WINDOW_SECONDS)
+    with _tally_lock:
+        tally = _tallies.get(name)
+        if tally is not None and tally.minute == minute:
+            tally.pending -= alerts
+            tally.seen -= alerts
 
 
 def _take_pending(minute: int, moment: float) -> dict[str, int]:
@@ -152,9 +178,14 @@ def _take_pending(minute: int, moment: float) -> dict[str, int]:
 
 
 def _stored_count(integration, now: datetime, limit: int) -> int:
+    """The alerts of the events stored in the sliding minute (at most ``limit`` events
+    read: each counted one holds an alert at least)."""
     since = now - timedelta(seconds=WINDOW_SECONDS)
-    recent = IntegrationEvent.objects.filter(integration=integration, received_at__gt=since)
-    return recent.values("pk")[:limit].count()
+    recent = IntegrationEvent.objects.filter(
+        integration=integration, received_at__gt=since, alert_count__gt=0
+    )
+    window = recent.values("alert_count")[:limit]
+    return window.aggregate(alerts=Sum("alert_count"))["alerts"] or 0
 
 
 def _counter():

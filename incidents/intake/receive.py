@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ..models import Integration, IntegrationEvent
-from .alertmanager import parse_alertmanager, parse_grafana
+from .alertmanager import MAX_ALERTS, parse_alertmanager, parse_grafana
 from .events import TRIGGER, Parsed
 from .known import store_event
 from .pagerduty import parse_pagerduty
@@ -39,6 +39,17 @@ SECRET_FIELDS = ("routing_key",)
 
 def parse(kind: str, document) -> Parsed:
     return PARSERS[kind](document)
+
+
+def alerts_in(kind: str, document) -> int:
+    """How many alerts a document carries, for the rate limit, without parsing it: the
+    length of an Alertmanager or Grafana ``alerts`` list (a document over the parser's
+    limit is refused anyway), one for everything else."""
+    if kind in (Kind.ALERTMANAGER, Kind.GRAFANA) and isinstance(document, dict):
+        alerts = document.get("alerts")
+        if isinstance(alerts, list):
+            return max(1, min(len(alerts), MAX_ALERTS + 1))
+    return 1
 
 
 @dataclass
@@ -77,20 +88,24 @@ def event_receive(*, integration: Integration, document, now: datetime | None = 
         outcome=Outcome.ACCEPTED,
         reason="",
         payload=_loggable(document),
+        alert_count=len(parsed.events),
     )
     transaction.on_commit(wake)
     return Receipt(True, dedup_keys=keys, event_id=event_id)
 
 
-def event_reject(*, integration: Integration, errors: list[str], document=None, now=None) -> None:
+def event_reject(
+    *, integration: Integration, errors: list[str], document=None, now=None, alert_count: int = 1
+) -> None:
     """Log a refused event on its integration's page (why, and what came if it is storable).
-    Never an alert, never an incident."""
+    Never an alert, never an incident. ``alert_count``: what it counts for the rate limit."""
     store_event(
         integration,
         received_at=now or timezone.now(),
         outcome=Outcome.REJECTED,
         reason="; ".join(errors)[:REASON_MAX],
         payload=_loggable(document),
+        alert_count=alert_count,
     )
 
 

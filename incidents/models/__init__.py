@@ -1,6 +1,13 @@
 from .alerts import Alert, Integration, IntegrationEvent
 from .authority import DecisionAuthority
-from .catalog import Connector, ResponseTarget, Service, ServiceDependency, Team
+from .catalog import (
+    AutomaticStatus,
+    Connector,
+    ResponseTarget,
+    Service,
+    ServiceDependency,
+    Team,
+)
 from .choices import Platform, ServiceStatus, Severity, Tier, Urgency
 from .communications import (
     Audience,
@@ -45,6 +52,7 @@ __all__ = [
     "Alert",
     "Audience",
     "AudienceGroup",
+    "AutomaticStatus",
     "BreachRule",
     "Channel",
     "Connector",

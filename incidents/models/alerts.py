@@ -55,6 +55,13 @@ class Integration(models.Model):
         max_length=60, blank=True, help_text="Grafana: header carrying an HMAC-SHA256 signature."
     )
     signature_secret = models.CharField(max_length=200, blank=True)
+    signature_timestamp_header = models.CharField(
+        max_length=60,
+        blank=True,
+        help_text="Grafana: the header carrying the signing time (the contact point's "
+        "timestamp header, e.g. X-Grafana-Alerting-Timestamp). Set, the time is part of the "
+        "signed message, and a request without it or more than 5 minutes old is refused.",
+    )
     last_event_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -81,6 +88,9 @@ class IntegrationEvent(models.Model):
     outcome = models.CharField(max_length=10, choices=Outcome.choices)
     reason = models.CharField(max_length=500, blank=True)
     payload = models.JSONField(null=True, blank=True)
+    alert_count = models.PositiveIntegerField(
+        default=1, help_text="Alerts the request carried: the rate limit counts these."
+    )
     processed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -46,6 +46,13 @@ class Connector(models.Model):
         return self.name
 
 
+class AutomaticStatus(models.TextChoices):
+    """What an automatic status change of a public service does (a field of Service)."""
+
+    HOLD = "hold", "Hold it for a person to publish"
+    PUBLISH = "publish", "Publish it at once, marked as detected automatically"
+
+
 class Service(models.Model):
     name = models.CharField(max_length=100, unique=True)
     slug = models.SlugField(max_length=100, unique=True)
@@ -60,6 +67,27 @@ class Service(models.Model):
     status = models.CharField(
         max_length=20, choices=ServiceStatus.choices, default=ServiceStatus.OPERATIONAL
     )
+    automatic_status = models.CharField(
+        "automatic status changes",
+        max_length=10,
+        choices=AutomaticStatus.choices,
+        default=AutomaticStatus.HOLD,
+        help_text="What happens when an incident no person declared or resolved (an alert, a "
+        "failing connector) changes the status of this public service.",
+    )
+    status_automatic = models.BooleanField(
+        default=False,
+        help_text="The status shown was set by the portal with no person in the loop; the "
+        "status page says it was detected automatically.",
+    )
+    held_status = models.CharField(
+        max_length=20, choices=ServiceStatus.choices, blank=True,
+        help_text="An automatic status change waiting for a person to publish it.",
+    )
+    held_incident = models.ForeignKey(
+        "incidents.Incident", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+    )
+    held_at = models.DateTimeField(null=True, blank=True)
     rotation = models.ForeignKey(
         "incidents.Rotation",
         null=True,

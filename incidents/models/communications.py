@@ -8,6 +8,7 @@ from django.db import models
 from django.utils import timezone
 
 from .choices import ServiceStatus, Severity, Urgency
+from .incident import new_public_id
 
 
 class Audience(models.TextChoices):
@@ -138,6 +139,10 @@ class StatusUpdate(models.Model):
     )
     posted_by_name = models.CharField(max_length=150)
     posted_at = models.DateTimeField(default=timezone.now)
+    public_id = models.CharField(
+        max_length=16, unique=True, default=new_public_id, editable=False,
+        help_text="Names the update on the public status page and feed.",
+    )
 
     class Meta:
         ordering = ["-posted_at", "-id"]

@@ -1,5 +1,7 @@
 """Incidents, the seats people take on them, their timeline, decisions and tasks."""
 
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
@@ -25,6 +27,12 @@ OPEN_STATUSES = (
 )
 
 
+def new_public_id() -> str:
+    """An opaque id for what the public sees (status page anchors, feed entries): the
+    number says how many incidents, drills included, there have been; this says nothing."""
+    return secrets.token_hex(8)
+
+
 class IncidentQuerySet(models.QuerySet):
     def open(self):
         return self.filter(status__in=OPEN_STATUSES)
@@ -39,6 +47,10 @@ class Incident(models.Model):
     summary = models.TextField(blank=True, help_text="What is known so far.")
     services = models.ManyToManyField("incidents.Service", related_name="incidents", blank=True)
     is_drill = models.BooleanField(default=False)
+    public_id = models.CharField(
+        max_length=16, unique=True, default=new_public_id, editable=False,
+        help_text="Names the incident on the public status page and feed.",
+    )
     duplicate_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="duplicates"
     )

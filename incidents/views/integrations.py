@@ -28,9 +28,9 @@ from portal.roles import role_required
 from ..intake import IntegrationChanged, event_receive, event_reject, with_integration
 from ..intake.body import BodyRejected, decode, read
 from ..intake.ratelimit import allow
-from ..intake.receive import parse
+from ..intake.receive import alerts_in, parse
 from ..intake.samples import test_alert
-from ..intake.signature import header_of, signature_valid
+from ..intake.signature import signature_problem
 from ..models import Alert, Integration, IntegrationEvent
 
 Kind = Integration.Kind
@@ -71,7 +71,8 @@ def _throttled(integration: Integration, now) -> JsonResponse:
         event_reject(
             integration=integration,
             now=now,
-            errors=[f"Rate limited: over {integration.rate_limit_per_minute} events a minute."],
+            errors=[f"Rate limited: over {integration.rate_limit_per_minute} alerts a minute."],
+            alert_count=0,  # a line in the log, not alerts: refused ones are not counted
         )
     response = JsonResponse({"status": "throttle event", "message": PD_THROTTLED}, status=429)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
@@ -134,17 +135,17 @@ def _keyed(request, integration: Integration, now, *, many: bool) -> JsonRespons
     try:
         raw = read(request)
         if kind == Kind.GRAFANA and integration.signature_secret:
-            presented = request.headers.get(header_of(integration), "")
-            if not signature_valid(
-                secret=integration.signature_secret, raw=raw, presented=presented
-            ):
-                error = f"The {header_of(integration)} signature is missing or does not match."
+            error = signature_problem(integration, raw=raw, headers=request.headers, now=now)
+            if error:
                 event_reject(integration=integration, errors=[error], now=now)
                 return _invalid([error], status=401)
         document = decode(raw)
     except BodyRejected as rejected:
         event_reject(integration=integration, errors=rejected.errors, now=now)
         return _invalid(rejected.errors)
+    # The first alert was counted above; a notification carrying more counts each of them.
+    if not allow(integration, now, alerts=alerts_in(kind, document) - 1, counted=1):
+        return _throttled(integration, now)
     receipt = event_receive(integration=integration, document=document, now=now)
     if not receipt.accepted:
         return _invalid(receipt.errors)

@@ -42,7 +42,11 @@ from ..comms.render import (
     when,
 )
 from ..comms.sandbox import TemplateProblem, render_text
-from ..comms.service_status import StatusRefused, service_status_set
+from ..comms.service_status import (
+    StatusRefused,
+    service_status_publish_held,
+    service_status_set,
+)
 from ..forms import MAX_NUMBER
 from ..models import (
     Audience,
@@ -51,6 +55,7 @@ from ..models import (
     DecisionAuthority,
     Incident,
     PreparedStatement,
+    ServiceStatus,
     ServiceSubscription,
     StatusUpdate,
 )
@@ -309,6 +314,24 @@ def _service_status(request, incident):
     return redirect("incidents:incident_updates", number=incident.pk)
 
 
+def _service_status_publish(request, incident):
+    """Publish the automatic change held for one of the incident's services."""
+    service = incident.services.filter(pk=posted_id(request, "service")).first()
+    if service is None:
+        messages.error(request, "Choose one of the incident's services.")
+        return _render_page(request, incident, status=400)
+    try:
+        shown = service_status_publish_held(incident=incident, service=service, by=request.user)
+    except NotAllowed as refusal:
+        messages.error(request, str(refusal))
+        return _render_page(request, incident, status=403)
+    except StatusRefused as refusal:
+        messages.error(request, str(refusal))
+        return _render_page(request, incident, status=400)
+    messages.success(request, f"{service.name} now shows “{ServiceStatus(shown).label}”.")
+    return redirect("incidents:incident_updates", number=incident.pk)
+
+
 ACTIONS = {
     "use_statement": _use_statement,
     "edit": _edit,
@@ -316,6 +339,7 @@ ACTIONS = {
     "publish": _publish,
     "huddle": _huddle,
     "service_status": _service_status,
+    "service_status_publish": _service_status_publish,
 }
 
 

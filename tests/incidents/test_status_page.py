@@ -49,7 +49,8 @@ def world(cast):
     def declare(title, services, **fields):
         with time_machine.travel(NOW - timedelta(hours=2), tick=False):
             incident = incident_declare(
-                title=title, severity="sev2", services=services, declared_by=None, **fields
+                title=title, severity="sev2", services=services, declared_by=cast["responder"],
+                **fields,
             )
             incident_assign_role(incident=incident, kind="communications_lead", person=comms,
                                  by=cast["commander"])
@@ -111,8 +112,8 @@ def test_the_active_public_incident_shows_its_customer_updates_newest_first(clie
     page = get_page(client)
     assert "Slow sign-ups" in page
     assert page.index("Sign-ups are recovering.") < page.index("We are looking into slow")
-    shown = {int(pk) for pk in re.findall(r'id="update-(\d+)"', page)}
-    assert shown == {u.pk for u in world["updates"]}
+    shown = set(re.findall(r'id="update-([0-9a-f]+)"', page))
+    assert shown == {u.public_id for u in world["updates"]}
 
 
 @pytest.mark.parametrize("word", INTERNAL)
@@ -129,11 +130,11 @@ def test_the_feed_has_exactly_the_public_updates(client, world):
     response = get_feed(client)
     assert response["Content-Type"].startswith("application/atom+xml")
     feed = response.content.decode()
-    ids = {int(pk) for pk in re.findall(r"#update-(\d+)</id>", feed)}
+    ids = set(re.findall(r"#update-([0-9a-f]+)</id>", feed))
     public = StatusUpdate.objects.filter(
         visibility="public", incident=world["public"]
-    ).values_list("pk", flat=True)
-    assert ids == set(public) == {u.pk for u in world["updates"]}
+    ).values_list("public_id", flat=True)
+    assert ids == set(public) == {u.public_id for u in world["updates"]}
     assert "Sign-ups are recovering." in feed
     assert "<title>Investigating: Slow sign-ups</title>" in feed
 

@@ -5,6 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from incidents.comms.maintenance import in_maintenance, maintenance_cancel, maintenance_schedule
@@ -24,6 +26,7 @@ from incidents.services import (
     incident_set_status,
 )
 from incidents.timers import sweep_due
+from portal import roles
 from tests.incidents.factories import make_person, make_reachable, make_rotation, make_service
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
@@ -47,11 +50,19 @@ def status(service) -> str:
 
 
 def declare(services, severity="sev2", at=T0, **fields):
+    """Declared by a person: the status follows at once (a change nobody made is held for
+    a person to publish, see tests/security/test_automatic_service_status.py)."""
     with time_machine.travel(at, tick=False):
         return incident_declare(
-            title="Sign-ups failing", severity=severity, services=services, declared_by=None,
-            **fields,
+            title="Sign-ups failing", severity=severity, services=services,
+            declared_by=declarer(), **fields,
         )
+
+
+def declarer():
+    user, _ = get_user_model().objects.get_or_create(username="declarer")
+    user.groups.add(Group.objects.get_or_create(name=roles.RESPONDERS)[0])
+    return user
 
 
 def resolve(incident, user, at=T0 + timedelta(hours=1)):
@@ -264,7 +275,7 @@ def test_a_raised_severity_raises_the_status_when_the_lifecycle_reports_it(servi
     assert status(services["public"]) == "degraded"
     Incident.objects.filter(pk=incident.pk).update(severity="sev1")
     incident.refresh_from_db()
-    incident_changed(incident, by=None, at=T0 + timedelta(minutes=5))
+    incident_changed(incident, by=declarer(), at=T0 + timedelta(minutes=5))
     assert status(services["public"]) == "major_outage"
     assert TimelineEvent.objects.filter(
         kind="services_change", text__endswith=f"(SEV1 {incident.reference})."
