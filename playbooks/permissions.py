@@ -1,12 +1,14 @@
 """Who may do what with playbooks and drills (portal roles; see ``portal.roles``).
 
-Every logged-in user reads playbooks: in an incident anybody may need one. Operators and
-roster admins write them. Drills page real people, so they are planned and started by
-incident commanders; leadership and operators read their reports.
+Every portal role reads playbooks: in an incident anybody taking part may need one; a
+login without a role reads none. Operators and roster admins write them. Drills page real
+people, so they are planned and started by incident commanders; leadership and operators
+read their reports.
 """
 
 from portal import roles
 
+PLAYBOOK_READERS = roles.ALL_ROLES
 PLAYBOOK_EDITORS = (*roles.OPERATORS, roles.ROSTER_ADMINS)
 DRILL_READERS = (roles.LEADERSHIP, *roles.OPERATORS)
 DRILL_RUNNERS = (roles.COMMANDERS,)

@@ -15,7 +15,7 @@ from . import roles
 class NavEntry:
     label: str
     url_name: str
-    roles: tuple[str, ...] | None  # None: every logged-in user
+    roles: tuple[str, ...] | None  # None: every logged-in user, with a role or not
 
     def allows(self, user_roles: frozenset[str]) -> bool:
         return self.roles is None or not user_roles.isdisjoint(self.roles)
@@ -24,12 +24,12 @@ class NavEntry:
 NAVIGATION = (
     NavEntry("Board", "incidents:board", (roles.LEADERSHIP, *roles.OPERATORS)),
     NavEntry("Dashboard", "incidents:dashboard", (roles.LEADERSHIP, roles.COMMANDERS)),
-    NavEntry("Services", "incidents:service_list", None),
-    NavEntry("On call", "incidents:oncall", None),
+    NavEntry("Services", "incidents:service_list", roles.ALL_ROLES),
+    NavEntry("On call", "incidents:oncall", roles.ALL_ROLES),
     NavEntry("Integrations", "incidents:integration_list", (*roles.OPERATORS, roles.ROSTER_ADMINS)),
-    NavEntry("Playbooks", "playbooks:playbook_list", None),
+    NavEntry("Playbooks", "playbooks:playbook_list", roles.ALL_ROLES),
     NavEntry("Drills", "playbooks:drill_list", (roles.LEADERSHIP, *roles.OPERATORS)),
-    NavEntry("Reviews", "reviews:review_list", None),
+    NavEntry("Reviews", "reviews:review_list", roles.ALL_ROLES),
     NavEntry("Status", "incidents:status_page", None),
     NavEntry("Admin", "admin:index", (roles.ROSTER_ADMINS,)),
 )

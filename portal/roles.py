@@ -6,6 +6,7 @@ A *portal role* is what a person may do anywhere in the portal; an *incident rol
 
 from functools import wraps
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 
@@ -37,6 +38,13 @@ def user_roles(user) -> frozenset[str]:
 def has_role(user, *roles: str) -> bool:
     """True when ``user`` holds any of ``roles``."""
     return not user_roles(user).isdisjoint(roles)
+
+
+def holders(role: str) -> list[str]:
+    """The names of the active users who hold ``role`` (superusers aside), for a page that
+    says whom to ask."""
+    users = get_user_model().objects.filter(groups__name=role, is_active=True)
+    return sorted(user.get_full_name() or user.get_username() for user in users.distinct())
 
 
 def role_required(*roles: str):

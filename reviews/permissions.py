@@ -7,9 +7,10 @@
   changing it means opening a new revision.
 - An action item's status is moved by whoever may write its review, its owner, and the
   members of its owner team.
-- Anyone logged in may report a near miss; the service's owner team, roster admins and
-  commanders triage it and promote it to a review.
-- Feedback on an incident is given by the people invited to give it and by operators.
+- Anyone with a portal role reads near misses and may report one; the service's owner
+  team, roster admins and commanders triage it and promote it to a review.
+- Feedback on an incident is given by the people invited to give it and by operators; the
+  list of all feedback is read by anyone with a portal role.
 - Distribution lists are kept by commanders and roster admins.
 """
 
@@ -69,6 +70,19 @@ def may_update_action_item(user, item) -> bool:
 def may_edit_action_item(user, item) -> bool:
     """Title, owner, due date and scores belong to the review: its writers change them."""
     return may_write_review(user, item.review)
+
+
+def may_read_near_misses(user) -> bool:
+    return roles.has_role(user, *REVIEW_READERS)
+
+
+def may_read_near_miss(user, near_miss) -> bool:
+    """Its owner team triages it, whether or not its members hold a portal role."""
+    return may_read_near_misses(user) or may_triage_near_miss(user, near_miss)
+
+
+def may_read_feedback(user) -> bool:
+    return roles.has_role(user, *REVIEW_READERS)
 
 
 def may_triage_near_miss(user, near_miss) -> bool:

@@ -5,7 +5,6 @@ from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
-from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import Group
 from django.core.paginator import EmptyPage, PageNotAnInteger
 from django.db.models import Prefetch
@@ -15,6 +14,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 from django_tables2 import RequestConfig
 from django_tables2.export import TableExport
+
+from portal import roles
+from portal.roles import role_required
 
 from ..catalog.filters import ServiceFilter
 from ..catalog.impact import neighbourhood
@@ -29,7 +31,7 @@ EXPORT_PARAM = "_export"
 
 
 @require_safe
-@login_required
+@role_required(*roles.ALL_ROLES)
 def service_list(request):
     """The catalog, filtered and sorted from the query string; ``?_export=csv`` downloads it."""
     services = Service.objects.select_related("owner_team")
@@ -72,7 +74,7 @@ def _paginate(table, page: str) -> None:
 
 
 @require_safe
-@login_required
+@role_required(*roles.ALL_ROLES)
 def service_detail(request, slug):
     """Who to call right now for this service, and what breaks if it is down."""
     service = get_object_or_404(Service.objects.select_related("owner_team__manager"), slug=slug)

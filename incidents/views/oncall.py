@@ -12,12 +12,15 @@ from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
-from django.contrib.auth.decorators import login_not_required, login_required
+from django.contrib.auth.decorators import login_not_required
 from django.http import HttpResponse, HttpResponseNotFound
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
+
+from portal import roles
+from portal.roles import role_required
 
 from ..models import Person, Rotation
 from ..oncall.calendar import rotation_feed
@@ -45,7 +48,7 @@ class RotationNow:
     override_people: list[tuple[OverridePlan, Person]] = field(default_factory=list)
 
 
-@login_required
+@role_required(*roles.ALL_ROLES)
 @require_safe
 def oncall(request):
     """Every rotation: who is on call now, until when, and who is next."""

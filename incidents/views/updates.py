@@ -346,9 +346,11 @@ ACTIONS = {
 # --- following services ---------------------------------------------------------------------
 
 
+@role_required(*roles.ALL_ROLES)
 @require_http_methods(["GET", "HEAD", "POST"])
 def update_following(request):
-    """The services whose updates the viewer's roster person receives, and in which wording."""
+    """The services whose updates the viewer's roster person receives, and in which wording.
+    Internal updates: a login without a portal role follows nothing."""
     person = person_of(request.user)
     form = FollowForm(prefix="follow")
     status = 200

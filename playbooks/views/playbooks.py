@@ -2,7 +2,6 @@
 and the version history with a diff between any two versions."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Prefetch
 from django.http import Http404
@@ -11,12 +10,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_safe
 
 from incidents.models import Incident, Service
+from portal.roles import role_required
 
 from ..diff import line_diff
 from ..facts import live_facts
 from ..forms import AttachForm, PlaybookForm
 from ..models import Playbook, PlaybookVersion
-from ..permissions import may_attach_playbooks, may_edit_playbooks
+from ..permissions import PLAYBOOK_READERS, may_attach_playbooks, may_edit_playbooks
 from ..rendering import render_markdown
 from ..services import (
     PlaybookRefused,
@@ -33,7 +33,7 @@ def _editor_required(request) -> None:
 
 
 @require_safe
-@login_required
+@role_required(*PLAYBOOK_READERS)
 def playbook_list(request):
     now = timezone.now()
     playbooks = list(
@@ -54,7 +54,7 @@ def playbook_list(request):
     return render(request, "playbooks/playbook_list.html", context)
 
 
-@login_required
+@role_required(*PLAYBOOK_READERS)
 @require_http_methods(["GET", "HEAD", "POST"])
 def playbook_detail(request, slug):
     """The playbook: its text, its checklist and the live facts. Posts: ``attach`` (to an
@@ -114,7 +114,7 @@ def playbook_detail(request, slug):
     return render(request, "playbooks/playbook_detail.html", context, status=status)
 
 
-@login_required
+@role_required(*PLAYBOOK_READERS)
 @require_http_methods(["GET", "HEAD", "POST"])
 def playbook_new(request):
     _editor_required(request)
@@ -139,7 +139,7 @@ def playbook_new(request):
     return render(request, "playbooks/playbook_form.html", context, status=status)
 
 
-@login_required
+@role_required(*PLAYBOOK_READERS)
 @require_http_methods(["GET", "HEAD", "POST"])
 def playbook_edit(request, slug):
     _editor_required(request)
@@ -169,7 +169,7 @@ def playbook_edit(request, slug):
 
 
 @require_safe
-@login_required
+@role_required(*PLAYBOOK_READERS)
 def playbook_history(request, slug):
     """Every version, and the diff between two of them (``?from=&to=``, default: the last
     change)."""
@@ -199,7 +199,7 @@ def playbook_history(request, slug):
 
 
 @require_safe
-@login_required
+@role_required(*PLAYBOOK_READERS)
 def playbook_version(request, slug, number):
     playbook = get_object_or_404(Playbook, slug=slug)
     version = get_object_or_404(PlaybookVersion, playbook=playbook, number=number)

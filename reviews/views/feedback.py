@@ -67,6 +67,8 @@ def feedback_give_view(request, number):
 @login_required
 def feedback_list(request):
     """Feedback by the owner team it was routed to (``?team=slug``)."""
+    if not permissions.may_read_feedback(request.user):
+        raise PermissionDenied("Feedback is for people with a portal role.")
     feedback = Feedback.objects.select_related(
         "team", "incident", "service", "connector", "playbook"
     )

@@ -1,8 +1,9 @@
-"""Near misses: the list with a form anyone logged in may use, and one near miss with its
-triage and promotion to a review."""
+"""Near misses: the list with a form anyone with a portal role may use, and one near miss
+with its triage and promotion to a review."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
@@ -21,6 +22,8 @@ LIST_SIZE = 200
 @require_http_methods(["GET", "HEAD", "POST"])
 def near_miss_list(request):
     """Every near miss, newest first, and the form to report one. Posts: a report."""
+    if not permissions.may_read_near_misses(request.user):
+        raise PermissionDenied("Near misses are for people with a portal role.")
     form = NearMissForm(request.POST or None, initial={"potential_severity": Severity.SEV3})
     status = 200
     if request.method == "POST":
@@ -61,6 +64,8 @@ def near_miss_detail(request, pk):
     near_miss = get_object_or_404(
         NearMiss.objects.select_related("service__owner_team", "review"), pk=pk
     )
+    if not permissions.may_read_near_miss(request.user, near_miss):
+        raise PermissionDenied("Near misses are for people with a portal role and their owners.")
     may_triage = permissions.may_triage_near_miss(request.user, near_miss)
     triage_form = TriageForm(initial={"state": NearMiss.State.ACCEPTED})
     promote_form = PromoteForm(initial={"severity": near_miss.potential_severity})

@@ -62,10 +62,16 @@ def test_anonymous_visitors_are_sent_to_log_in(client, db):
 
 
 @pytest.mark.parametrize(
-    "username", ["leader", "commander", "responder", "comms", "roster_admin", "outsider"]
+    "username", ["leader", "commander", "responder", "comms", "roster_admin"]
 )
-def test_every_logged_in_user_may_see_who_is_on_call(client_as, payments, username):
+def test_every_portal_role_may_see_who_is_on_call(client_as, payments, username):
     assert "Ben Brook" in _page(client_as(username))
+
+
+def test_a_login_without_a_portal_role_sees_no_one_on_call(client_as, payments):
+    response = client_as("outsider").get(URL)
+    assert response.status_code == 403
+    assert "Ben Brook" not in response.content.decode()
 
 
 def test_a_post_is_refused(client_as, payments):

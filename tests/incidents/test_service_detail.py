@@ -96,9 +96,17 @@ def test_anonymous_visitor_of_an_unknown_service_is_sent_to_log_in_too(client, d
     assert response.status_code == 302
 
 
-@pytest.mark.parametrize("username", ["leader", "commander", "responder", "comms", "outsider"])
-def test_every_logged_in_user_may_read_a_service_page(client_as, payments, username):
+@pytest.mark.parametrize(
+    "username", ["leader", "commander", "responder", "comms", "roster_admin"]
+)
+def test_every_portal_role_may_read_a_service_page(client_as, payments, username):
     assert _get(client_as(username)).status_code == 200
+
+
+def test_a_login_without_a_portal_role_is_refused_the_service_page(client_as, payments):
+    response = _get(client_as("outsider"))
+    assert response.status_code == 403
+    assert "Mona Manager" not in response.content.decode()
 
 
 def test_an_unknown_slug_is_not_found(client_as, db):

@@ -60,11 +60,19 @@ def test_anonymous_visitor_is_sent_to_log_in(client, db):
     assert response["Location"] == f"/accounts/login/?next={URL}"
 
 
-@pytest.mark.parametrize("username", ["leader", "commander", "responder", "comms", "outsider"])
-def test_every_logged_in_user_may_read_the_catalog(client_as, catalog, username):
+@pytest.mark.parametrize(
+    "username", ["leader", "commander", "responder", "comms", "roster_admin"]
+)
+def test_every_portal_role_may_read_the_catalog(client_as, catalog, username):
     response = client_as(username).get(URL)
     assert response.status_code == 200
     assert "Onboarding flow" in response.content.decode()
+
+
+def test_a_login_without_a_portal_role_is_refused_the_catalog(client_as, catalog):
+    response = client_as("outsider").get(URL)
+    assert response.status_code == 403
+    assert "Onboarding flow" not in response.content.decode()
 
 
 def test_rows_show_every_column_with_links_tier_meaning_and_status_colour(client_as, catalog):

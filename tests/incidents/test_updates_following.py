@@ -38,11 +38,22 @@ def test_customer_wording_is_not_offered_to_people_inside(cast, client_as):
 
 def test_a_login_without_a_roster_person_is_told_and_cannot_follow(cast, client_as):
     service = make_service("Sign-up flow")
-    client = client_as("outsider")
+    client = client_as("responder")
     assert "not linked to a person" in client.get(URL).content.decode()
     response = client.post(URL, {"action": "follow", "follow-service": service.pk,
                                  "follow-audience": "executive"})
     assert response.status_code == 403
+
+
+def test_a_roster_person_without_a_portal_role_cannot_follow_internal_updates(cast, client_as):
+    service = make_service("Sign-up flow")
+    make_person("Otto Outsider", user=cast["outsider"])
+    client = client_as("outsider")
+    assert client.get(URL).status_code == 403
+    response = client.post(URL, {"action": "follow", "follow-service": service.pk,
+                                 "follow-audience": "executive"})
+    assert response.status_code == 403
+    assert not ServiceSubscription.objects.exists()
 
 
 def test_one_person_cannot_remove_another_persons_subscription(cast, client_as):

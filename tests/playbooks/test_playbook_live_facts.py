@@ -38,7 +38,7 @@ def on_call_line(html: str) -> str:
 
 
 def test_who_is_on_call_follows_the_rotation_and_its_overrides(client_as, catalog):
-    client = client_as("outsider")
+    client = client_as("leader")
     assert "Olu Oncall" in on_call_line(facts_html(client, catalog["playbook"]))
     Override.objects.create(
         rotation=catalog["rotation"], person=catalog["kim"],

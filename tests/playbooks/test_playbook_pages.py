@@ -1,5 +1,5 @@
-"""Who may do what with playbooks: everyone logged in reads them; operators and roster
-admins write them; nobody reads them logged out."""
+"""Who may do what with playbooks: every portal role reads them; operators and roster
+admins write them; a login without a role and a visitor logged out read none."""
 
 import pytest
 
@@ -7,7 +7,7 @@ from playbooks.models import Playbook
 from tests.incidents.factories import make_service, make_team
 from tests.playbooks.builders import make_playbook
 
-READERS = ["leader", "commander", "responder", "comms", "roster_admin", "outsider"]
+READERS = ["leader", "commander", "responder", "comms", "roster_admin"]
 EDITORS = ["commander", "responder", "comms", "roster_admin"]
 NOT_EDITORS = ["leader", "outsider"]
 
@@ -27,12 +27,20 @@ def form_data(team, **changes):
 
 
 @pytest.mark.parametrize("name", READERS)
-def test_everyone_logged_in_reads_the_list_the_page_and_the_history(client_as, playbook, name):
+def test_every_portal_role_reads_the_list_the_page_and_the_history(client_as, playbook, name):
     client = client_as(name)
     for url in ("/playbooks/", playbook.get_absolute_url(),
                 f"/playbooks/{playbook.slug}/history/",
                 f"/playbooks/{playbook.slug}/versions/1/"):
         assert client.get(url).status_code == 200, url
+
+
+def test_a_login_without_a_portal_role_reads_no_playbook(client_as, playbook):
+    client = client_as("outsider")
+    for url in ("/playbooks/", playbook.get_absolute_url(),
+                f"/playbooks/{playbook.slug}/history/",
+                f"/playbooks/{playbook.slug}/versions/1/"):
+        assert client.get(url).status_code == 403, url
 
 
 def test_nobody_reads_them_logged_out(client, playbook):

@@ -86,7 +86,7 @@ def _text_section(html: str) -> str:
 
 def test_the_playbook_page_shows_no_script_from_the_playbook(client_as, db):
     playbook = make_playbook(owner_team=make_team(), body="\n\n".join(["# Steps", *VECTORS]))
-    response = client_as("outsider").get(playbook.get_absolute_url())
+    response = client_as("leader").get(playbook.get_absolute_url())
     assert response.status_code == 200
     body = _text_section(response.content.decode())
     assert "<h1>Steps</h1>" in body

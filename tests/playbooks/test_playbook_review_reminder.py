@@ -43,7 +43,7 @@ def test_the_default_interval_is_ninety_days(team):
 
 
 def test_the_list_flags_stale_playbooks(client_as, playbook):
-    client = client_as("outsider")
+    client = client_as("leader")
     with time_machine.travel(T0 + timedelta(days=10), tick=False):
         row = client.get("/playbooks/").content.decode()
     assert "Stale" not in row.split(f'id="playbook-{playbook.slug}"')[1].split("</tr>")[0]

@@ -30,8 +30,8 @@ def near_miss(service, cast):
     )
 
 
-def test_anyone_logged_in_reports_a_near_miss(client_as, service):
-    client = client_as("outsider")
+def test_anyone_with_a_portal_role_reports_a_near_miss(client_as, service):
+    client = client_as("roster_admin")
     assert client.get("/near-misses/").status_code == 200
     response = client.post("/near-misses/", {
         "service": service.pk, "what_happened": "A webhook secret nearly expired.",
@@ -39,15 +39,26 @@ def test_anyone_logged_in_reports_a_near_miss(client_as, service):
     })
     near_miss = NearMiss.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/near-misses/{near_miss.pk}/"
-    assert (near_miss.reporter_name, near_miss.state) == ("Outsider", "new")
+    assert (near_miss.reporter_name, near_miss.state) == ("Roster Admin", "new")
     listing = client.get("/near-misses/").content.decode()
     assert f'id="near-miss-{near_miss.pk}"' in listing and "1 to triage" in listing
 
 
 def test_an_incomplete_report_is_refused_with_the_form_again(client_as, service):
-    response = client_as("outsider").post("/near-misses/", {"service": service.pk})
+    response = client_as("responder").post("/near-misses/", {"service": service.pk})
     assert response.status_code == 400
     assert not NearMiss.objects.exists()
+
+
+def test_a_login_without_a_portal_role_neither_reads_nor_reports(client_as, near_miss, service):
+    client = client_as("outsider")
+    assert client.get("/near-misses/").status_code == 403
+    assert client.get(near_miss.get_absolute_url()).status_code == 403
+    response = client.post("/near-misses/", {
+        "service": service.pk, "what_happened": "x", "potential_impact": "y",
+        "potential_severity": "sev2",
+    })
+    assert response.status_code == 403 and NearMiss.objects.count() == 1
 
 
 def test_the_anonymous_visitor_cannot_report(client, service):
