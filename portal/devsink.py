@@ -39,6 +39,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 FILE_NAME = "messages.jsonl"
 MAX_BODY_BYTES = 1024 * 1024
 MAX_FILE_BYTES = 5 * 1024 * 1024
+DRAINED_BYTES = 4 * MAX_BODY_BYTES  # a body over the limit but below this is read away
 SHOWN = 200
 URL = re.compile(r"https?://[^\s<>\"']+")
 ACK_LINK = re.compile(r"https?://\S*/ack/[A-Za-z0-9_:.\-]+/")
@@ -355,7 +356,13 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return self._answer(HTTPStatus.LENGTH_REQUIRED, {"error": "Content-Length needed"})
         if int(length) > MAX_BODY_BYTES:
-            self.close_connection = True  # the body is left unread
+            self.close_connection = True
+            if int(length) <= DRAINED_BYTES:
+                # Read it away first: a client still sending when the socket closes gets a
+                # broken pipe instead of this answer.
+                left = int(length)
+                while left > 0 and (chunk := self.rfile.read(min(65536, left))):
+                    left -= len(chunk)
             return self._answer(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, {"error": "over 1 MB"})
         document = _parsed(self.rfile.read(int(length)))
         if document is None:
