@@ -4,11 +4,14 @@ Each action form on the incident page has its own prefix (the action's name), so
 with the same name in different forms (``reason``, ``kind``) never collide in one page.
 """
 
+import secrets
+
 from django import forms
 
 from portal.text import PlainLineField
 
 from .models import (
+    Alert,
     Decision,
     Incident,
     IncidentRoleKind,
@@ -59,6 +62,24 @@ class DeclareForm(forms.Form):
         label="This is a drill",
         help_text="A drill runs like a real incident but is marked as one everywhere.",
     )
+    # One per rendering of the form (``new_declare_token``): the same form posted twice —
+    # a double click, a retried request — declares one incident.
+    token = forms.RegexField(
+        regex=r"^[A-Za-z0-9_-]{16,64}$",
+        required=False,
+        widget=forms.HiddenInput,
+        error_messages={"invalid": "This form is damaged: open the declare page again."},
+    )
+    alert = forms.ModelChoiceField(
+        queryset=Alert.objects.all(),
+        required=False,
+        widget=forms.HiddenInput,
+        error_messages={"invalid_choice": "The alert this form was opened from is gone."},
+    )
+
+
+def new_declare_token() -> str:
+    return secrets.token_urlsafe(24)
 
 
 class NoteForm(forms.Form):

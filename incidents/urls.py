@@ -6,6 +6,7 @@ from .views import dashboard as dashboard_views
 from .views import declare as declare_views
 from .views import escalation as escalation_views
 from .views import incident as incident_views
+from .views import incident_list as incident_list_views
 from .views import integrations as integration_views
 from .views import notifications as notification_views
 from .views import oncall as oncall_views
@@ -61,6 +62,11 @@ urlpatterns += [
 urlpatterns += [
     path("oncall/<slug:slug>.ics", oncall_views.oncall_calendar, name="oncall_calendar"),
     path("oncall/", oncall_views.oncall, name="oncall"),
+]
+
+# Every incident, open and closed: filters, full-text search, CSV
+urlpatterns += [
+    path("incidents/", incident_list_views.incident_list, name="incident_list"),
 ]
 
 # Declaring an incident, and the incident page with its actions and live timeline

@@ -1,7 +1,7 @@
 from django.utils.functional import SimpleLazyObject
 
 from . import health
-from .navigation import navigation_for
+from .navigation import actions_for, navigation_for
 
 
 def portal(request):
@@ -14,6 +14,7 @@ def portal(request):
         return {}
     return {
         "nav_entries": SimpleLazyObject(lambda: navigation_for(user)),
+        "header_actions": SimpleLazyObject(lambda: actions_for(user)),
         "escalations_stalled": SimpleLazyObject(
             lambda: health.sweep_is_stale(health.sweep_age())
         ),

@@ -2,10 +2,12 @@ from django.contrib.auth.decorators import login_not_required, login_required
 from django.contrib.auth.views import redirect_to_login
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from . import health, roles
+from . import home as home_sections
 from .client_address import client_address, parse_address
 
 
@@ -45,10 +47,14 @@ def live(request):
 
 @login_required
 def home(request):
-    """The landing page: where each part of the portal is, for the viewer's roles. Someone
-    without a role learns that, and whom to ask for one."""
+    """My work: the sections the apps register (incidents I hold a seat on or am paged for,
+    on-call, tasks, action items, …) for the viewer. Someone without a role learns that,
+    and whom to ask for one."""
     held_roles = sorted(roles.user_roles(request.user))
-    context = {"held_roles": held_roles}
+    context = {
+        "held_roles": held_roles,
+        "sections": home_sections.sections_for(request.user, timezone.now()),
+    }
     if not held_roles:
         context["roster_admins"] = roles.holders(roles.ROSTER_ADMINS)
     return render(request, "portal/home.html", context)

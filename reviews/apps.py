@@ -9,9 +9,11 @@ class ReviewsConfig(AppConfig):
         from incidents import demo
         from incidents.timers import register
 
+        from . import home
         from .demo import seed_reviews
         from .services import actions, reviews
 
         register(reviews.REVIEW_DUE)(reviews.fire_review_due)
         register(actions.ACTION_OVERDUE)(actions.fire_action_overdue)
         demo.register_seeder(seed_reviews)
+        home.register()

@@ -15,6 +15,7 @@ from ..models import (
     TimelineEvent,
 )
 from ..models.communications import EXTERNAL_AUDIENCES
+from ..search import search_index_add, update_text
 from ..services import timeline
 from ..services.authority import actor_name, person_of, require
 from . import cadence, distribute, subscribers
@@ -156,6 +157,7 @@ def update_publish(
         posted_at=now,
     )
 
+    search_index_add(incident.pk, update_text(update))
     Incident.objects.filter(pk=incident.pk).update(last_update_at=now)
     incident.last_update_at = now
     if incident.is_open:

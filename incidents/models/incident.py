@@ -3,6 +3,7 @@
 import secrets
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -80,6 +81,14 @@ class Incident(models.Model):
     )
     # Bumped by every workflow that changes what the board shows; the board's version token.
     updated_at = models.DateTimeField(default=timezone.now, db_index=True)
+    declare_token = models.CharField(
+        max_length=64, null=True, blank=True, unique=True, editable=False,
+        help_text="The declare form's one-time token: a second post of the same form finds "
+        "this incident instead of declaring another.",
+    )
+    # PostgreSQL only (GIN-indexed by a migration): title, summary, timeline notes and status
+    # updates, kept up to date by incidents.search as they are written. NULL on SQLite.
+    search_vector = SearchVectorField(null=True, blank=True, editable=False)
 
     objects = IncidentQuerySet.as_manager()
 

@@ -1,6 +1,6 @@
 """Workflows on incidents. Views, tasks, admin actions and integrations all call these."""
 
-from .authority import NotAllowed, may, person_of, require
+from .authority import NotAllowed, may, may_declare, person_of, require
 from .command import (
     decision_record,
     decision_record_outcome,
@@ -12,6 +12,7 @@ from .command import (
     task_set_done,
 )
 from .lifecycle import (
+    AlreadyDeclared,
     TransitionRefused,
     allowed_transitions,
     incident_acknowledge,
@@ -24,6 +25,7 @@ from .lifecycle import (
 )
 
 __all__ = [
+    "AlreadyDeclared",
     "NotAllowed",
     "TransitionRefused",
     "allowed_transitions",
@@ -41,6 +43,7 @@ __all__ = [
     "incident_set_status",
     "incident_unacknowledge",
     "may",
+    "may_declare",
     "person_of",
     "require",
     "task_add",

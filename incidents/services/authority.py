@@ -55,6 +55,21 @@ def may(user, action: str, severity: str, incident: Incident | None = None) -> b
     return not incident_roles_of(user, incident).isdisjoint(authority.incident_roles)
 
 
+def may_declare(user) -> bool:
+    """True when ``user`` may declare at some severity: an operator (the declare page is
+    theirs) whose portal role the decision authority lets declare. One query."""
+    held = roles.user_roles(user)
+    if held.isdisjoint(roles.OPERATORS):
+        return False
+    cached = getattr(user, "_may_declare", None)  # the header and the page ask it once
+    if cached is None:
+        cached = DecisionAuthority.objects.filter(
+            action=DecisionAuthority.Action.DECLARE, portal_roles__name__in=held
+        ).exists()
+        user._may_declare = cached
+    return cached
+
+
 def require(user, action: str, severity: str, incident: Incident | None = None) -> None:
     if may(user, action, severity, incident):
         return

@@ -1,6 +1,6 @@
 """Declaring an incident and moving it through its lifecycle."""
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from portal.text import strip_bidi_controls
@@ -8,7 +8,8 @@ from portal.text import strip_bidi_controls
 from .. import hooks
 from ..comms import follow as comms
 from ..escalation import engine as escalation
-from ..models import DecisionAuthority, Incident, IncidentStatus, Severity, TimelineEvent
+from ..models import Alert, DecisionAuthority, Incident, IncidentStatus, Severity, TimelineEvent
+from ..search import search_index_add
 from . import timeline
 from .authority import NotAllowed, require, require_operator
 
@@ -37,17 +38,31 @@ def allowed_transitions(status: str) -> list[str]:
     return [s.value for s in Status if s in TRANSITIONS[Status(status)]]
 
 
+class AlreadyDeclared(Exception):
+    """The declare form with this token was already posted: ``incident`` is what it made."""
+
+    def __init__(self, incident: Incident):
+        super().__init__(f"{incident.reference} was already declared from this form.")
+        self.incident = incident
+
+
 @transaction.atomic
 def incident_declare(
     *, title: str, severity: str, declared_by, services=(), summary: str = "",
-    is_drill: bool = False, at=None,
+    is_drill: bool = False, at=None, token: str | None = None, alert: Alert | None = None,
 ) -> Incident:
     """1. check decision authority to declare at this severity; 2. create the incident with
-    its affected services; 3. record the declaration in the timeline."""
+    its affected services (once per ``token``: a repeat raises ``AlreadyDeclared``); 3. link
+    the ``alert`` it was declared from, if nothing holds it yet; 4. record the declaration in
+    the timeline and start escalation."""
     if declared_by is not None:
         require(declared_by, Action.DECLARE, severity)
     at = at or timezone.now()
-    incident = Incident.objects.create(
+    repeat = _declared_with(token)
+    if repeat is not None:
+        raise AlreadyDeclared(repeat)
+    incident = _create_once(
+        token,
         title=strip_bidi_controls(title).strip(),
         severity=severity,
         summary=summary.strip(),
@@ -56,8 +71,11 @@ def incident_declare(
         declared_at=at,
         updated_at=at,
     )
+    search_index_add(incident.pk, incident.title, incident.summary)
     services = list(services)
     incident.services.set(services)
+    if alert is not None:
+        Alert.objects.filter(pk=alert.pk, incident__isnull=True).update(incident=incident)
     names = ", ".join(s.name for s in services) or "no service named yet"
     drill = "Drill " if is_drill else ""
     timeline.record(
@@ -73,6 +91,28 @@ def incident_declare(
     comms.incident_declared(incident, by=declared_by, at=at)
     hooks.run(hooks.on_declared, incident=incident, now=at)
     return incident
+
+
+def _declared_with(token: str | None) -> Incident | None:
+    return Incident.objects.filter(declare_token=token).first() if token else None
+
+
+def _create_once(token: str | None, **fields) -> Incident:
+    """Create the incident; with a ``token``, at most one incident ever carries it.
+
+    The unique column decides, not the look-up before it: two posts of one form that arrive
+    together both miss the look-up, and the second insert then waits for the first
+    transaction and fails on the constraint (PostgreSQL), or waits at BEGIN IMMEDIATE and
+    finds the row (SQLite).
+    """
+    try:
+        with transaction.atomic():
+            return Incident.objects.create(declare_token=token or None, **fields)
+    except IntegrityError:
+        existing = _declared_with(token)
+        if existing is None:
+            raise
+        raise AlreadyDeclared(existing) from None
 
 
 @transaction.atomic
@@ -233,6 +273,7 @@ def incident_set_services(*, incident: Incident, services, by) -> None:
 
 
 __all__ = [
+    "AlreadyDeclared",
     "NotAllowed",
     "TransitionRefused",
     "allowed_transitions",

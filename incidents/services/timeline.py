@@ -1,6 +1,7 @@
 from django.utils import timezone
 
 from ..models import Incident, TimelineEvent
+from ..search import SEARCHED_KINDS, search_index_add
 from .authority import actor_name
 
 
@@ -18,6 +19,8 @@ def record(
         text=text,
         details=details,
     )
+    if kind in SEARCHED_KINDS:
+        search_index_add(incident.pk, text)
     touch(incident, at)
     return event
 

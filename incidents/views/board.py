@@ -28,6 +28,7 @@ from ..services import (
     incident_add_note,
     incident_assign_role,
     incident_change_severity,
+    may_declare,
     person_of,
 )
 
@@ -77,6 +78,8 @@ def board(request):
         "poll_url": f"{board_url}?{query.urlencode()}",
         "version": version.token,
         "now": now,
+        # The page's button only: a poll's partial never shows it, so asks nothing.
+        "may_declare": not partial and may_declare(request.user),
     }
     template = "incidents/board.html#cards" if partial else "incidents/board.html"
     return render(request, template, context)

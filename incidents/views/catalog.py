@@ -24,6 +24,7 @@ from ..catalog.tables import ServiceTable
 from ..catalog.targets import minutes_label, response_targets_for
 from ..models import ContactMethod, DecisionAuthority, Person, Rotation, Service, Severity
 from ..oncall.schedule import Shift, on_call, plan_for, rotations_with_plans
+from ..services import may_declare
 
 SERVICES_PER_PAGE = 50
 RECENT_INCIDENTS = 5
@@ -117,6 +118,7 @@ def service_detail(request, slug):
         "open_incidents": list(service.incidents.open().filter(duplicate_of=None)),
         "recent_incidents": list(service.incidents.order_by("-declared_at")[:RECENT_INCIDENTS]),
         "viewer_zone": _viewer_zone(request.user),
+        "may_declare": may_declare(request.user),
     }
     return render(request, "incidents/service_detail.html", context)
 

@@ -32,6 +32,7 @@ from ..intake.receive import alerts_in, parse
 from ..intake.samples import test_alert
 from ..intake.signature import signature_problem
 from ..models import Alert, Integration, IntegrationEvent
+from ..services import may_declare
 
 Kind = Integration.Kind
 PAGE_ROLES = (*roles.OPERATORS, roles.ROSTER_ADMINS)
@@ -250,6 +251,7 @@ def integration_detail(request, pk: int):
             "/KEY/", f"/{key}/"
         ),
         may_test=roles.has_role(request.user, *roles.OPERATORS),
+        may_declare=may_declare(request.user),
         alerts=integration.alerts.select_related("incident").order_by("-last_seen_at")[:20],
     )
     return render(request, "incidents/integration_detail.html", context)

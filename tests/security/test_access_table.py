@@ -116,6 +116,7 @@ TABLE: dict[str, Row] = {
     "incidents:oncall_calendar":    get("ok    ok    ok    ok    ok    ok    ok",
                                         query="token={calendar_token}", slug="rotation.slug"),
     "incidents:oncall":             get("login 403   ok    ok    ok    ok    ok"),
+    "incidents:incident_list":      get("login 403   ok    ok    ok    ok    403"),
     "incidents:incident_new":       get("login 403   403   ok    ok    ok    403"),
     "incidents:incident_detail":    get("login 403   ok    ok    ok    ok    403",
                                         number="incident.pk"),

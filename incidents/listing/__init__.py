@@ -1,0 +1,1 @@
+"""/incidents/: every incident, open and closed, filtered, searched, sorted and exported."""
