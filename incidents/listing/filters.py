@@ -35,6 +35,7 @@ class IncidentFilter(django_filters.FilterSet):
     )
     severity = django_filters.ChoiceFilter(choices=Severity.choices, empty_label="Any severity")
     service = django_filters.ModelChoiceFilter(
+        label="Service",
         field_name="services",
         queryset=Service.objects.order_by("name"),
         to_field_name="slug",  # shareable links: ?service=payments
