@@ -106,6 +106,8 @@ def prepare() -> BenchEnvironment:
         # not to the development sink; the soak's `make run` has its sink (bench.embedded
         # gives it a newcomer's environment, without this).
         env["NOTIFICATION_SINK_URL"] = ""
+        # Those receivers listen on 127.0.0.1, which the egress policy refuses unless allowed.
+        env["OUTBOUND_ALLOWED_HOSTS"] = "127.0.0.1"
         # A key for this run only: every process started here shares it, nothing outlives it.
         env.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
         if env.get("ALLOWED_HOSTS") and "127.0.0.1" not in env["ALLOWED_HOSTS"]:

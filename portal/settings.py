@@ -232,6 +232,14 @@ NOTIFICATION_REQUEST_AGAIN_SECONDS = env.int("NOTIFICATION_REQUEST_AGAIN_SECONDS
 # A row left "sending" this long (its worker was killed) goes back to the queue.
 NOTIFICATION_SENDING_STALE_SECONDS = env.int("NOTIFICATION_SENDING_STALE_SECONDS", default=180)
 
+# Egress policy (portal.egress): webhook, Slack and Teams deliveries never reach loopback,
+# private, link-local, carrier-grade NAT, multicast, reserved or cloud metadata addresses,
+# checked on every connection. The explicit exceptions: host names, addresses or networks
+# (comma-separated) reached all the same, e.g. an internal chat server;
+OUTBOUND_ALLOWED_HOSTS = env.list("OUTBOUND_ALLOWED_HOSTS", default=[])
+# and private (10/8, 172.16/12, 192.168/16, fc00::/7) and 100.64/10 addresses allowed as a
+# whole (never loopback, link-local or metadata).
+OUTBOUND_ALLOW_PRIVATE = env.bool("OUTBOUND_ALLOW_PRIVATE", default=False)
 # Contact methods must be https; plain http is allowed for 127.0.0.1 sinks outside production.
 CONTACT_ALLOW_LOOPBACK_HTTP = env.bool("CONTACT_ALLOW_LOOPBACK_HTTP", default=not PRODUCTION)
 # Outside production every notification, whatever its channel, goes to this development

@@ -11,6 +11,8 @@ from django.core.validators import validate_email
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from portal import egress
+
 from .choices import Urgency
 
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
@@ -150,6 +152,10 @@ def contact_address_error(kind: str, address: str) -> str | None:
             return "Enter an https:// URL."
         if not parts.hostname:
             return "The URL has no host."
+        refused = egress.host_refusal(parts.hostname)
+        if refused:
+            # The check that counts is made again on every connection (DNS can change).
+            return f"The portal does not send here: {refused.removeprefix('refused: ')}."
         return None
     return f"Unknown contact method kind “{kind}”."
 

@@ -6,6 +6,13 @@ signature), so the token here is ``<incident>.<person>.<cause>.<time>.<mac>``: t
 hex, the time in base 62 and an HMAC-SHA256 (salted with the secret key, through Django's
 ``salted_hmac``) cut to 120 bits, which no one can guess within a link's lifetime. Reading
 raises Django's own ``SignatureExpired`` / ``BadSignature``, like ``signing.loads``.
+
+A link is a bearer token for one person, so it is never stored: a stored message holds
+``PLACEHOLDER`` where the link goes, and the link is made when the message is sent to its
+recipient (``render.outgoing``; made again for a retry, which the HMAC allows). No page
+that shows a stored message can show anyone's link, and chat channels, which others read,
+get none at all. The ack view accepts a link only for a notification that exists for that
+person, incident and cause: a well-signed token for a made-up cause acknowledges nothing.
 """
 
 import base64
@@ -21,6 +28,8 @@ SALT = "incidents.ack"
 MAX_AGE_SECONDS = 24 * 3600
 MAC_BYTES = 15
 CAUSE = re.compile(r"^[A-Za-z0-9_:.-]{1,80}$")
+PLACEHOLDER = "[acknowledge link: made for the recipient when sent]"
+LINK = re.compile(r"\S*/ack/[A-Za-z0-9_:.\-]+/")
 
 
 def make_token(*, incident_id: int, person_id: int, cause: str, at: float | None = None) -> str:
@@ -56,6 +65,12 @@ def read_token(token: str, max_age: int = MAX_AGE_SECONDS) -> dict:
 def ack_url(*, incident_id: int, person_id: int, cause: str) -> str:
     token = make_token(incident_id=incident_id, person_id=person_id, cause=cause)
     return settings.PORTAL_BASE_URL + reverse("ack", args=[token])
+
+
+def without_links(text: str) -> str:
+    """``text`` with every ack link in it replaced by the placeholder (for showing rows
+    stored before links were made at send time, and any text that may quote one)."""
+    return LINK.sub(PLACEHOLDER, text or "")
 
 
 def _mac(value: str, key: str) -> str:

@@ -14,6 +14,7 @@ from portal import roles
 
 from ..models import Notification
 from . import log as delivery_log
+from .ack import without_links
 
 
 @admin.register(Notification)
@@ -34,8 +35,8 @@ class NotificationAdmin(admin.ModelAdmin):
     fields = [
         "incident", "recipient", "contact_method", "channel", "urgency", "reason", "cause",
         "state", "attempts", "queued_at", "deliver_after", "enqueued_at", "sent_at",
-        "failed_at", "acknowledged_at", "bundle_key", "idempotency_key", "subject", "body",
-        "error", "delivery_log",
+        "failed_at", "acknowledged_at", "bundle_key", "idempotency_key", "subject",
+        "message", "error", "log",
     ]
     readonly_fields = fields
 
@@ -75,6 +76,15 @@ class NotificationAdmin(admin.ModelAdmin):
     def latency(self, notification):
         seconds = notification.latency_seconds
         return "–" if seconds is None else f"{seconds:.1f} s"
+
+    # Rows stored before ack links were made at send time held one: not shown here either.
+    @admin.display(description="body")
+    def message(self, notification):
+        return without_links(notification.body)
+
+    @admin.display(description="delivery log")
+    def log(self, notification):
+        return without_links(notification.delivery_log)
 
     @admin.display(description="error")
     def short_error(self, notification):

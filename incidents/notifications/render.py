@@ -16,6 +16,10 @@ sent as one message (a storm) use ``bundle-<part>``.
 Urgent and routine messages differ everywhere a person looks: the subject prefix
 (``[URGENT]`` / ``[Update]``, and ``[DRILL]`` first for drills), the sender (see the email
 channel), the colours of the email and chat card, and the ack link (urgent only).
+
+The ack link is rendered at queue time (an SMS is fitted around its real length) and then
+stored as ``ack.PLACEHOLDER``; ``outgoing`` makes the recipient's link when it sends. Chat
+messages (Slack, Teams: places others read) carry no link, only the incident's page.
 """
 
 import hashlib
@@ -29,8 +33,10 @@ from django.template.loader import select_template
 from django.urls import NoReverseMatch, reverse
 
 from ..models import ContactMethod, Notification, Urgency
+from .ack import LINK as ACK_LINK
+from .ack import PLACEHOLDER as ACK_PLACEHOLDER
 from .ack import ack_url
-from .channels import Outgoing
+from .channels import Outgoing, is_chat
 from .outbox import Message
 
 SMS_LIMIT = 160
@@ -52,7 +58,6 @@ PART_FOR_KIND = {
     Kind.TEAMS: "chat.txt",
     Kind.WEBHOOK: "body.txt",
 }
-ACK_LINK = re.compile(r"\S*/ack/[A-Za-z0-9_:.\-]+/")
 # SMS is sent in the GSM alphabet when it can be: one character outside it halves the
 # length of a message. These stand-ins keep the usual punctuation inside it.
 GSM_STAND_INS = str.maketrans(
@@ -128,10 +133,16 @@ def message_for(reason: str, context: dict) -> Message:
     """Subject and plain body for ``reason``; keeps the context for ``shape``."""
     return Message(
         subject=render_part(reason, "subject.txt", context),
-        body=render_part(reason, "body.txt", context),
+        body=_stored(render_part(reason, "body.txt", context), context),
         template=reason,
         context=context,
     )
+
+
+def _stored(text: str, context: dict) -> str:
+    """``text`` as it is stored: the placeholder where the ack link was rendered."""
+    link = context.get("ack_url")
+    return text.replace(link, ACK_PLACEHOLDER) if link else text
 
 
 def test_message(person, method) -> Message:
@@ -162,9 +173,12 @@ def shape(message: Message, method: ContactMethod) -> Message:
     part = PART_FOR_KIND.get(method.kind, "body.txt")
     if part == "body.txt":
         return message
+    context = message.context
+    if is_chat(method.kind):
+        context = {**context, "ack_url": ""}  # others read a chat channel
     return Message(
         subject=message.subject,
-        body=render_part(message.template, part, message.context),
+        body=_stored(render_part(message.template, part, context), context),
         template=message.template,
         context=message.context,
     )
@@ -237,7 +251,7 @@ def outgoing(rows: list[Notification]) -> Outgoing:
     first = rows[0]
     method = first.contact_method
     if len(rows) == 1:
-        subject, text = first.subject, first.body
+        subject, text = first.subject, delivered_text(first, ack_link_for(first))
         html = _email_html(first) if method.kind == Kind.EMAIL else ""
     else:
         subject, text, html = _bundle(rows, method.kind)
@@ -272,13 +286,36 @@ def _portal_host() -> str:
     return f"[{host}]" if ":" in host else host  # an IPv6 address, as RFC 5322 writes it
 
 
+def ack_link_for(row: Notification) -> str:
+    """The ack link ``row``'s message carries to its recipient, made now (the token is an
+    HMAC: a retry gets a working link too); "" for a chat channel, or a message without one."""
+    if row.incident_id is None or row.urgency != Urgency.URGENT or is_chat(row.channel):
+        return ""
+    if ACK_PLACEHOLDER not in row.body and not ACK_LINK.search(row.body):
+        return ""
+    return ack_url(incident_id=row.incident_id, person_id=row.recipient_id, cause=row.cause)
+
+
+def delivered_text(row: Notification, link: str) -> str:
+    """The stored text of ``row`` as it leaves: ``link`` where the placeholder (or, in a
+    row stored before links were made at send time, a link) stands; none in a chat."""
+    text = row.body
+    if not link:
+        fallback = absolute(row.incident.get_absolute_url()) if row.incident else ""
+        return ACK_LINK.sub(lambda _: fallback, text.replace(ACK_PLACEHOLDER, fallback))
+    if row.channel == Kind.SMS and text.endswith(ACK_PLACEHOLDER):
+        # The text was fitted around a link of this length; fitted again all the same.
+        return fit_sms(f"{text.removesuffix(ACK_PLACEHOLDER)}\n{link}")
+    return ACK_LINK.sub(lambda _: link, text.replace(ACK_PLACEHOLDER, link))
+
+
 def row_context(row: Notification) -> dict:
-    """The template context of a stored row, with the ack link it was rendered with."""
+    """The template context of a stored row, with its recipient's ack link made now."""
     if row.reason == Reason.TEST or row.incident is None:
         return test_context(row.recipient, row.contact_method, row.urgency)
     return incident_context(
         row.incident, row.recipient, urgency=row.urgency, reason=row.reason, cause=row.cause,
-        timer=row.timer, ack=ack_link_in(row.body),
+        timer=row.timer, ack=ack_link_for(row),
     )
 
 
@@ -289,7 +326,8 @@ def _email_html(row: Notification) -> str:
         return ""
     context = row_context(row)
     if row.reason in (Reason.UPDATE, Reason.REMINDER):
-        context["text"] = row.body  # the update or reminder itself, as queued
+        # The update or reminder itself, as queued, with the link made for the recipient.
+        context["text"] = delivered_text(row, context["ack_url"])
     return render_part(row.reason, "body.html", context)
 
 
@@ -328,7 +366,7 @@ def _fields(rows: list[Notification]) -> dict:
         fields["incident"] = ",".join(dict.fromkeys(i.reference for i in incidents))
         fields["severity"] = ",".join(dict.fromkeys(i.get_severity_display() for i in incidents))
         fields["drill"] = "yes" if all(i.is_drill for i in incidents) else "no"
-    links = [ack_link_in(row.body) for row in rows]
+    links = [ack_link_for(row) for row in rows]
     if any(links):
         fields["ack_url"] = " ".join(link for link in links if link)
     if len(rows) > 1:

@@ -2,7 +2,9 @@
 
 A GET only shows the incident and a button: mail scanners and chat previews fetch links,
 and must never acknowledge anything. The POST acknowledges, once per link. A link that is
-expired, altered or already used gets a page that says so and changes nothing.
+expired, altered or already used gets a page that says so and changes nothing; so does a
+link for a notification that was never sent (a made-up cause): a link stands for one
+existing notification of that person about that incident.
 """
 
 from django.contrib.auth.decorators import login_not_required
@@ -36,6 +38,8 @@ def ack(request, token: str):
         return _page(request, "invalid", status=400)
     cause = payload["c"]
     notifications = Notification.objects.filter(incident=incident, recipient=person, cause=cause)
+    if not notifications.exists():
+        return _page(request, "invalid", status=400)
     used = notifications.filter(acknowledged_at__isnull=False).order_by("acknowledged_at").first()
     facts = {"incident": incident, "person": person}
     if used is not None:

@@ -1,6 +1,10 @@
 """Notification pages: an incident's delivery log, one notification's story, the channel
-health summary for roster admins, and "send me a test notification" from the profile."""
+health summary for roster admins, and "send me a test notification" from the profile.
 
+Addresses are masked on these pages for everyone but roster admins, and no page shows an
+ack link (see ``notifications.masking``)."""
+
+from datetime import timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.contrib import messages
@@ -12,16 +16,20 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from portal import roles
+from portal import roles, throttle
 from portal.roles import role_required
 
 from ..models import ContactMethod, Incident, Notification
 from ..notifications import log as delivery_log
+from ..notifications import masking
 from ..notifications.probe import queue_test_notification
 from ..services import person_of
 
 LOG_READERS = (roles.LEADERSHIP, *roles.OPERATORS, roles.ROSTER_ADMINS)
 MAX_NUMBER = 2**31 - 1
+# Test sends per user: each one is a request to an address the user typed.
+TEST_SENDS = 5
+TEST_SEND_WINDOW = timedelta(minutes=10)
 
 
 @role_required(*LOG_READERS)
@@ -32,9 +40,13 @@ def incident_notifications(request, number: int):
     if number > MAX_NUMBER:
         raise Http404("No such incident.")
     incident = get_object_or_404(Incident, pk=number)
+    rows = delivery_log.for_incident(incident)
+    full = roles.has_role(request.user, roles.ROSTER_ADMINS)
+    for row in rows:
+        row.shown_error = masking.shown_error(row, full=full)
     context = {
         "incident": incident,
-        "delivery_log": delivery_log.for_incident(incident),
+        "delivery_log": rows,
         "zone": _viewer_zone(request),
     }
     template = "incidents/notifications/incident_log.html"
@@ -47,7 +59,8 @@ def incident_notifications(request, number: int):
 @require_GET
 @vary_on_headers("HX-Request")
 def notification_detail(request, pk: int):
-    """One notification: state, attempts, error and Apprise's log. Polls until it is done."""
+    """One notification: state, attempts, error and its delivery log, addresses masked for
+    all but roster admins and no ack link for anyone. Polls until it is done."""
     if pk > MAX_NUMBER:
         raise Http404("No such notification.")
     notification = get_object_or_404(
@@ -55,7 +68,12 @@ def notification_detail(request, pk: int):
     )
     if not _may_see(request.user, notification):
         raise PermissionDenied("This notification is not yours to see.")
-    context = {"notification": notification, "zone": _viewer_zone(request)}
+    full = roles.has_role(request.user, roles.ROSTER_ADMINS)
+    context = {
+        "notification": notification,
+        "shown": masking.shown(notification, full=full),
+        "zone": _viewer_zone(request),
+    }
     template = "incidents/notifications/detail.html"
     if request.htmx:
         template += "#state"
@@ -81,7 +99,8 @@ def notification_health(request):
 @require_POST
 def notification_test(request, pk: int):
     """Queue a test notification to one contact method: the person's own, or any for a
-    roster admin. Then show it, so the sender sees whether it got through."""
+    roster admin. Then show it, so the sender sees whether it got through. At most
+    ``TEST_SENDS`` per user in ``TEST_SEND_WINDOW``: each is a request to a typed address."""
     if pk > MAX_NUMBER:
         raise Http404("No such contact method.")
     method = get_object_or_404(ContactMethod.objects.select_related("person"), pk=pk)
@@ -89,6 +108,12 @@ def notification_test(request, pk: int):
         request.user, roles.ROSTER_ADMINS
     ):
         raise PermissionDenied("You can send test notifications to your own contact methods only.")
+    if not throttle.take(
+        "notification-test", str(request.user.pk), limit=TEST_SENDS, per=TEST_SEND_WINDOW
+    ):
+        minutes = int(TEST_SEND_WINDOW.total_seconds() // 60)
+        context = {"method": method, "limit": TEST_SENDS, "minutes": minutes}
+        return render(request, "incidents/notifications/test_limited.html", context, status=429)
     notification = queue_test_notification(method=method)
     messages.success(request, f"A test notification to {method} is on its way.")
     return redirect("incidents:notification_detail", pk=notification.pk)

@@ -2,7 +2,9 @@
 and an HTTP(S) server, both on 127.0.0.1, recording what arrives.
 
 The HTTP sink can be told to answer the next N requests with a status (503 twice, then
-200). Use them as context managers: they stop, and free their ports, on exit.
+200), or with a whole answer (a redirect, a body). It counts every connection it accepts,
+so a test can tell that nothing at all reached it. Use them as context managers: they stop,
+and free their ports, on exit.
 """
 
 import json
@@ -147,8 +149,16 @@ class Request:
 
 
 @dataclass
+class Answer:
+    status: int
+    body: bytes = b""
+    headers: dict = field(default_factory=dict)
+
+
+@dataclass
 class _Plan:
     failures: list[int] = field(default_factory=list)
+    answers: list[Answer] = field(default_factory=list)
 
 
 class _HttpHandler(BaseHTTPRequestHandler):
@@ -159,33 +169,56 @@ class _HttpHandler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length)
         with self.sink.lock:
-            status = self.sink.plan.failures.pop(0) if self.sink.plan.failures else 200
+            answer = self._next_answer()
             self.sink.requests.append(
-                Request("POST", self.path, dict(self.headers), body, time.time(), status)
+                Request(self.command, self.path, dict(self.headers), body, time.time(),
+                        answer.status)
             )
-        payload = b'{"ok": true}' if status < 300 else b'{"error": "refused by the test sink"}'
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
+        self.send_response(answer.status)
+        for name, value in {"Content-Type": "application/json", **answer.headers}.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(answer.body)))
         self.end_headers()
-        self.wfile.write(payload)
+        self.wfile.write(answer.body)
+
+    do_GET = do_POST  # a followed redirect may arrive as a GET
+
+    def _next_answer(self) -> Answer:
+        plan = self.sink.plan
+        if plan.answers:
+            return plan.answers.pop(0)
+        status = plan.failures.pop(0) if plan.failures else 200
+        payload = b'{"ok": true}' if status < 300 else b'{"error": "refused by the test sink"}'
+        return Answer(status, payload)
 
     def log_message(self, format, *args):
         pass
 
 
-class HttpSink:
-    """An HTTP server on 127.0.0.1 that records requests; ``tls=True`` serves HTTPS with a
-    throwaway self-signed certificate (made with the openssl program)."""
+class _CountingServer(ThreadingHTTPServer):
+    daemon_threads = True
 
-    def __init__(self, *, tls: bool = False):
+    def process_request(self, request, client_address):
+        with self.sink.lock:
+            self.sink.connections += 1
+        super().process_request(request, client_address)
+
+
+class HttpSink:
+    """An HTTP server on 127.0.0.1 (or another loopback ``host``, on ``port``) that records
+    requests and counts connections; ``tls=True`` serves HTTPS with a throwaway self-signed
+    certificate (made with the openssl program)."""
+
+    def __init__(self, *, tls: bool = False, host: str = "127.0.0.1", port: int = 0):
         self.requests: list[Request] = []
+        self.connections = 0
         self.plan = _Plan()
         self.lock = threading.Lock()
         self.tls = tls
+        self.host = host
         handler = type("Handler", (_HttpHandler,), {"sink": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._server.daemon_threads = True
+        server_class = type("Server", (_CountingServer,), {"sink": self})
+        self._server = server_class((host, port), handler)
         self.port = self._server.server_address[1]
         self._tmp = None
         if tls:
@@ -198,12 +231,18 @@ class HttpSink:
 
     @property
     def url(self) -> str:
-        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}"
 
     def fail_next(self, count: int, status: int = 503) -> None:
         """Answer the next ``count`` requests with ``status``."""
         with self.lock:
             self.plan.failures.extend([status] * count)
+
+    def answer_next(self, status: int, body: bytes = b"", headers: dict | None = None) -> None:
+        """Answer the next request with ``status``, ``body`` and ``headers`` (a redirect's
+        Location, say)."""
+        with self.lock:
+            self.plan.answers.append(Answer(status, body, headers or {}))
 
     def delivered(self) -> list[Request]:
         return [request for request in self.requests if request.status < 300]

@@ -11,7 +11,7 @@ from django.urls import reverse
 from incidents.escalation import engine
 from incidents.models import Incident, Notification, TimelineEvent, Timer
 from incidents.notifications.ack import make_token
-from incidents.notifications.render import ack_link_in
+from incidents.notifications.render import ack_link_for
 from incidents.services import incident_acknowledge, incident_declare
 from tests.incidents.factories import make_person, make_reachable, make_service
 
@@ -35,14 +35,14 @@ def incident(db, cast):
 
 
 def ack_path(incident, person, at=None):
-    """The path of the ack link a page to ``person`` (sent ``at``, or now) carries."""
-    if at is None:
+    """The path of the ack link a page to ``person`` (sent ``at``, or now) carries: made
+    when the page is sent, never stored."""
+    with time_machine.travel(at or datetime.now(UTC), tick=False):
         engine.page_now(incident, [person], by=None)
-    else:
-        with time_machine.travel(at, tick=False):
-            engine.page_now(incident, [person], by=None)
-    row = Notification.objects.filter(recipient=person).latest("pk")
-    return ack_link_in(row.body).removeprefix("http://127.0.0.1:8000")
+        row = Notification.objects.filter(recipient=person).latest("pk")
+        link = ack_link_for(row)
+    assert link and link not in row.body
+    return link.removeprefix("http://127.0.0.1:8000")
 
 
 def state_of(incident):

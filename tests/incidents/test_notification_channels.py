@@ -196,7 +196,7 @@ def test_an_unconfigured_sms_fails_at_once_and_leaves_the_number_unflagged(setti
     assert method.failure_reason == ""
 
 
-def test_teams_posts_an_adaptive_card_to_the_workflow(incident):
+def test_teams_posts_an_adaptive_card_to_the_workflow(incident, outbound_to_loopback):
     need_program("openssl")
     with HttpSink(tls=True) as workflow:
         olu = make_person("Olu Oncall")
@@ -209,7 +209,9 @@ def test_teams_posts_an_adaptive_card_to_the_workflow(incident):
     assert query(request.path)["sig"] == "S1gN4tUre"
     card = str(request.json)
     assert f"[URGENT] SEV1 {incident.reference}: Payments failing" in card
-    assert "/ack/" in card
+    # A channel others read carries no ack link (a bearer token), only the incident's page.
+    assert "/ack/" not in card
+    assert "Acknowledge in the portal: " in card and f":8000/incidents/{incident.pk}/" in card
 
 
 def test_apprises_smtp_tls_context_is_made_only_when_tls_is_used():

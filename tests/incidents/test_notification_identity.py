@@ -28,7 +28,7 @@ class WorkerKilled(BaseException):
 
 
 @pytest.fixture
-def hook():
+def hook(outbound_to_loopback):
     with HttpSink() as sink:
         yield sink
 

@@ -8,6 +8,7 @@ import time_machine
 
 from incidents.models import BreachRule, ContactMethod, Incident, Notification, Timer
 from incidents.notifications import render
+from incidents.notifications.ack import PLACEHOLDER as ACK_PLACEHOLDER
 from incidents.notifications.ack import read_token
 from tests.incidents.factories import make_person, make_service
 
@@ -35,14 +36,19 @@ def link_of(text):
 
 def test_an_urgent_sms_fits_160_characters_with_the_whole_ack_link(person):
     long_title = ("Stripe webhooks to the Make scenario for refunds time out " * 4)[:200]
-    page = render.page_message(
-        incident=incident(title=long_title), person=person, urgency="urgent", cause="timer:123"
+    subject = incident(title=long_title)
+    page = render.page_message(incident=subject, person=person, urgency="urgent", cause="timer:123")
+    stored = render.shape(page, method(person, "sms", "+447700900123")).body
+    assert stored.endswith(ACK_PLACEHOLDER) and "/ack/" not in stored
+    row = Notification(
+        incident=subject, recipient=person, channel="sms", urgency="urgent", cause="timer:123",
+        body=stored,
     )
-    sms = render.shape(page, method(person, "sms", "+447700900123")).body
+    sms = render.delivered_text(row, render.ack_link_for(row))
     assert len(sms) <= 160
     assert sms.startswith("[URGENT] SEV1 INC-")
     link = sms.split()[-1]
-    assert "/ack/" in link and link == link_of(page.body)
+    assert "/ack/" in link and link == link_of(sms)
     assert read_token(link.rstrip("/").rsplit("/", 1)[1])["c"] == "timer:123"
     assert "..." in sms and "…" not in sms
 
@@ -65,7 +71,9 @@ def test_urgent_and_routine_differ_in_prefix_and_ack_link(person):
     routine = render.page_message(incident=subject, person=person, urgency="routine", cause="c:2")
     assert urgent.subject.startswith("[URGENT] ")
     assert routine.subject.startswith("[Update] ")
-    assert link_of(urgent.body) and not link_of(routine.body)
+    # The link itself is made when the message is sent; stored, it is a placeholder.
+    assert ACK_PLACEHOLDER in urgent.body and ACK_PLACEHOLDER not in routine.body
+    assert not link_of(urgent.body) and not link_of(routine.body)
     routine_sms = render.shape(routine, method(person, "sms", "+447700900123")).body
     assert routine_sms.startswith("[Update]") and f"/incidents/{subject.pk}/" in routine_sms
 
@@ -79,7 +87,9 @@ def test_chat_is_compact_and_email_is_rich(person):
     chat = render.shape(page, method(person, "teams", "https://x.logic.azure.com/w")).body
     assert len(chat.splitlines()) <= 5
     assert "SEV1 · Triage · " in chat and "Payments" in chat and "Checkout" in chat
-    assert "Acknowledge: http" in chat
+    # Others read a chat channel: no ack link (a bearer token), the incident's page instead.
+    assert f"Acknowledge in the portal: http://127.0.0.1:8000/incidents/{subject.pk}/" in chat
+    assert "/ack/" not in chat and ACK_PLACEHOLDER not in chat
     assert len(chat) < len(page.body)
     assert render.shape(page, method(person, "email", "olu@example.org")).body == page.body
 

@@ -12,3 +12,5 @@ NOTIFICATION_SENDING_STALE_SECONDS = 8
 NOTIFICATION_BUNDLE_SECONDS = 2
 # Each channel delivers to the test's own receivers, never to the development sink.
 NOTIFICATION_SINK_URL = ""
+# Their receivers listen on 127.0.0.1, which the egress policy refuses unless allowed.
+OUTBOUND_ALLOWED_HOSTS = ["127.0.0.1"]

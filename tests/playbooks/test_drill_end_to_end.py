@@ -36,7 +36,7 @@ def smtp(settings):
 
 
 @pytest.fixture
-def http():
+def http(outbound_to_loopback):
     with HttpSink() as sink:
         yield sink
 

@@ -53,6 +53,9 @@ class Outgoing:
 
 class Channel:
     kind = ""
+    # A chat channel posts to a place others read (a Slack or Teams channel): its messages
+    # never carry an ack link, which is a bearer token for one person.
+    chat = False
 
     def send(self, outgoing: Outgoing) -> SendResult:
         raise NotImplementedError
@@ -64,6 +67,12 @@ _channels: dict[str, Channel] = {}
 def register_channel(cls: type[Channel]) -> type[Channel]:
     _channels[cls.kind] = cls()
     return cls
+
+
+def is_chat(kind: str) -> bool:
+    """Whether ``kind``'s channel posts where others read (whatever ``channel_for`` picks)."""
+    channel = _channels.get(kind)
+    return channel is not None and channel.chat
 
 
 def channel_for(kind: str) -> Channel:

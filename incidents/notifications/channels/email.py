@@ -4,6 +4,9 @@ Urgent pages come from ``URGENT_FROM_EMAIL`` and carry high-priority headers; ev
 else from ``DEFAULT_FROM_EMAIL``: a mail filter, or a glance at the inbox, tells them apart.
 The message goes as HTML; Apprise adds the plain-text alternative made from it. Its
 Message-ID is the message's identity, the same on every try (see ``message_id``).
+
+Not under the egress policy: the connection goes to the deployment's own SMTP server, from
+its settings; what a user types is only the recipient, which the mail server delivers to.
 """
 
 from email.utils import parseaddr

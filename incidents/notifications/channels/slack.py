@@ -1,4 +1,8 @@
-"""Slack incoming webhooks: the person's ``https://hooks.slack.com/services/…`` URL."""
+"""Slack incoming webhooks: the person's ``https://hooks.slack.com/services/…`` URL.
+
+A chat channel (others read it): no ack link. The address is typed by a user, so the send
+runs under the egress policy.
+"""
 
 import re
 from urllib.parse import urlsplit
@@ -19,8 +23,7 @@ def slack_url(address: str) -> str:
     parts = urlsplit(address)
     if parts.scheme != "https" or parts.hostname not in SLACK_HOSTS:
         raise DeliveryError(
-            f"“{address}” is not a Slack webhook URL (https://hooks.slack.com/…).",
-            permanent=True,
+            "Not a Slack webhook URL (https://hooks.slack.com/…).", permanent=True
         )
     match = SERVICES_PATH.match(parts.path)
     if match and parts.hostname == "hooks.slack.com":
@@ -32,6 +35,7 @@ def slack_url(address: str) -> str:
 @register_channel
 class SlackChannel(Channel):
     kind = "slack"
+    chat = True
 
     def send(self, outgoing: Outgoing) -> SendResult:
         check_address(outgoing)
@@ -42,4 +46,5 @@ class SlackChannel(Channel):
             notify_type=transport.notify_type_for(outgoing.urgency),
             kind=self.kind,
             setup_blames_address=True,
+            egress=True,
         )

@@ -4,6 +4,9 @@
 Apprise URL with ``{number}`` where the E.164 number goes (``{digits}``: without the +),
 e.g. ``twilio://SID:TOKEN@+15551234567/{number}`` or ``vonage://KEY:SECRET@FROM/{digits}``.
 Without it every SMS fails at once, and clearly, instead of being retried.
+
+Not under the egress policy: the connection goes to the deployment's provider, from its
+settings; what a user types is only the phone number, which the provider dials.
 """
 
 from urllib.parse import quote, urlsplit

@@ -1,6 +1,9 @@
 """Microsoft Teams through a Power Automate workflow ("Post to a channel when a webhook
 request is received"): the person's workflow URL becomes an Apprise ``workflows://`` URL.
 The old Office 365 connectors (``msteams://``) are retired, and gone from Apprise 2.
+
+A chat channel (others read it): no ack link. The address is typed by a user, so the send
+runs under the egress policy.
 """
 
 import re
@@ -28,7 +31,7 @@ def teams_url(address: str) -> str:
     signature = (query.get("sig") or [""])[0]
     if parts.scheme != "https" or not match or not signature or not parts.hostname:
         raise DeliveryError(
-            f"“{address}” is not a Power Automate workflow URL "
+            "Not a Power Automate workflow URL "
             "(…/workflows/<id>/triggers/manual/paths/invoke?…&sig=…).",
             permanent=True,
         )
@@ -50,6 +53,7 @@ def teams_url(address: str) -> str:
 @register_channel
 class TeamsChannel(Channel):
     kind = "teams"
+    chat = True
 
     def send(self, outgoing: Outgoing) -> SendResult:
         check_address(outgoing)
@@ -60,4 +64,5 @@ class TeamsChannel(Channel):
             notify_type=transport.notify_type_for(outgoing.urgency),
             kind=self.kind,
             setup_blames_address=True,
+            egress=True,
         )

@@ -13,13 +13,19 @@ cheaper than a page dropped for good on a guess.
 
 import logging
 import re
+import time
 from collections.abc import Iterable
+from contextlib import nullcontext
 
 import apprise
 from apprise.manager_plugins import NotificationManager
 from django.conf import settings
 
+from portal import egress as egress_policy
+
 from . import DeliveryError, SendResult
+
+log = logging.getLogger(__name__)
 
 # The per-call capture only sees records the "apprise" logger lets through, so it must pass
 # DEBUG (where the SMTP reply codes are). Those records stay out of the portal's own log
@@ -71,6 +77,7 @@ def send(
     setup_blames_address: bool,
     secrets: Iterable[str] = (),
     credential_statuses: frozenset[int] = frozenset(),
+    egress: bool = False,
 ) -> SendResult:
     """Send through the Apprise ``url``; the kept log on success, ``DeliveryError`` if not.
 
@@ -78,23 +85,20 @@ def send(
     address's fault (a malformed webhook) or the deployment's (a bad From setting).
     ``credential_statuses``: HTTP statuses that mean the deployment's provider credentials
     were refused (for SMS), not the address.
+    ``egress``: the address is one a user typed (webhook, Slack, Teams). The send then runs
+    under the egress policy (``portal.egress``: checked at connect time, no redirects), and
+    what it records for the user is a short, safe reason; Apprise's own lines, which hold
+    response bodies, socket errors and the URL with its tokens, go to the server log only.
     """
     secrets = [s for s in secrets if s]
-    try:
-        service = apprise.Apprise.instantiate(url, asset=asset(), suppress_exceptions=False)
-    except Exception as error:  # Apprise raises several kinds for a URL it cannot use
-        service, reason = None, str(error)
-    else:
-        reason = "" if service is not None else "the address is not one Apprise can send to"
-    if service is None:
-        raise DeliveryError(
-            _scrub(f"Cannot send via {kind}: {reason}", secrets),
-            permanent=True,
-            flag_method=setup_blames_address,
-        )
+    service = _service(url, kind=kind, secrets=secrets, setup_blames_address=setup_blames_address)
+    if egress:
+        service.redirects = False  # whatever the URL says (Apprise reads ?redirect=yes)
     notifier = apprise.Apprise(asset=asset())
     notifier.add(service)
-    with notifier.notify(
+    started = time.monotonic()
+    guard = egress_policy.guarded() if egress else nullcontext()
+    with guard as call, notifier.notify(
         body=body,
         title=title,
         body_format=body_format,
@@ -111,12 +115,79 @@ def send(
         succeeded = bool(result)
         timed_out = result.status == apprise.AppriseResultStatus.TIMEOUT
     kept = _scrub("\n".join(summary + _kept(lines)), secrets)
+    if egress:
+        return _egress_outcome(
+            kind, kept, lines, succeeded=succeeded, timed_out=timed_out, call=call,
+            seconds=time.monotonic() - started,
+        )
     if succeeded:
         return SendResult(log=kept)
     error = classify(lines, kind=kind, timed_out=timed_out, credential_statuses=credential_statuses)
     error.args = (_scrub(str(error), secrets),)
     error.log = kept
     raise error
+
+
+def _service(url: str, *, kind: str, secrets: list[str], setup_blames_address: bool):
+    try:
+        service = apprise.Apprise.instantiate(url, asset=asset(), suppress_exceptions=False)
+    except Exception as error:  # Apprise raises several kinds for a URL it cannot use
+        service, reason = None, str(error)
+    else:
+        reason = "" if service is not None else "the address is not one Apprise can send to"
+    if service is None:
+        log.warning("%s: Apprise cannot load the URL: %s", kind, _scrub(reason, secrets))
+        # The reason may quote the URL (tokens and all): the user sees this much only.
+        raise DeliveryError(
+            f"Cannot send via {kind}: the address is not one the channel can use.",
+            permanent=True,
+            flag_method=setup_blames_address,
+        )
+    return service
+
+
+def _egress_outcome(kind, kept, lines, *, succeeded, timed_out, call, seconds) -> SendResult:
+    """What a send to a user's address records: a safe line, or a safe ``DeliveryError``;
+    the full detail to the server log."""
+    if succeeded:
+        log.debug("%s delivered:\n%s", kind, kept)
+        return SendResult(log=f"{kind}: delivered in {seconds:.2f} s")
+    log.warning("%s delivery failed:\n%s", kind, kept)
+    error = safe_error(lines, kind=kind, timed_out=timed_out, refused=call.refused)
+    error.log = f"{kind}: not delivered, after {seconds:.2f} s"
+    raise error
+
+
+def safe_error(lines, *, kind: str, timed_out: bool, refused=None) -> DeliveryError:
+    """The failure of a send to a user's address, told in words that carry nothing the
+    far end wrote (no body, no socket error): the policy's reason, a status, a timeout."""
+    if refused is not None:
+        return DeliveryError(refused.reason, permanent=refused.permanent)
+    status = _http_status(lines)
+    if status is not None and 300 <= status < 400:
+        return DeliveryError(f"Redirect not followed (HTTP {status})", permanent=True)
+    judged = classify(lines, kind=kind, timed_out=timed_out)
+    if status is not None and 100 <= status <= 599:
+        words = "Temporary failure" if not judged.permanent else "Refused"
+        reason = f"{words} (HTTP {status})"
+    elif status is not None:
+        reason = f"Refused by the service (code {status})"
+    elif timed_out:
+        reason = "Timed out"
+    elif any("connection error" in line.lower() for line in lines):
+        reason = "Could not connect"
+    else:
+        reason = "Failed (the server log has the details)"
+    return DeliveryError(reason, permanent=judged.permanent, flag_method=judged.flag_method)
+
+
+def _http_status(lines: list[str]) -> int | None:
+    for line in reversed(lines):
+        if line.startswith(("WARNING", "ERROR")):
+            match = HTTP_STATUS.search(line)
+            if match:
+                return int(match.group(1))
+    return None
 
 
 def classify(

@@ -6,6 +6,8 @@ the portal's own fields beside them (``incident``, ``severity``, ``urgency``, ``
 identity, the same on every try, travels as the ``Idempotency-Key`` header and as the
 ``idempotency_key`` field (for a flow that cannot read headers): a receiver that has seen
 it already can drop the message as a resend.
+
+The address is typed by a user, so the send runs under the egress policy.
 """
 
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
@@ -23,7 +25,7 @@ def webhook_url(address: str, fields: dict | None = None, identity: str = "") ->
     """
     parts = urlsplit(address)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise DeliveryError(f"“{address}” is not an http(s) URL.", permanent=True)
+        raise DeliveryError("Not an http(s) URL.", permanent=True)
     scheme = "jsons" if parts.scheme == "https" else "json"
     query = [(f"-{name}", value) for name, value in parse_qsl(parts.query, keep_blank_values=True)]
     query += [(f":{name}", str(value)) for name, value in (fields or {}).items() if value != ""]
@@ -51,4 +53,5 @@ class WebhookChannel(Channel):
             kind=self.kind,
             setup_blames_address=True,
             secrets=[urlsplit(outgoing.address).password or ""],
+            egress=True,
         )
