@@ -200,7 +200,10 @@ def acknowledgements(incident, rows: list[Notification]) -> dict[int, datetime]:
 
 
 def _result(stakeholder, start, rows, acks) -> StakeholderResult:
-    mine = [row for row in rows if row.recipient_id == stakeholder.person_id]
+    mine = [
+        row for row in rows
+        if row.recipient_id == stakeholder.person_id and row.state != Notification.State.CANCELLED
+    ]
     sent = [row.sent_at for row in mine if row.sent_at is not None]
     failed: dict[int, FailedDelivery] = {}  # one entry per method, its latest error
     for row in mine:

@@ -102,9 +102,14 @@ def _plan_update(incident: Incident, wanted, since: datetime) -> None:
 
 
 def escalation_stop(incident: Incident) -> None:
-    """An acknowledgement: no further step or repeat, and unsent urgent pages are dropped."""
+    """An acknowledgement: no further step or repeat, and unsent urgent pages are dropped.
+
+    A drill keeps its unsent pages: it measures whether each expected stakeholder is
+    reached, and the first acknowledgement must not hide the others from the measurement.
+    """
     cancel(incident=incident, kinds=[STEP])
-    outbox.cancel_pending(incident=incident, urgency=Urgency.URGENT)
+    if not incident.is_drill:
+        outbox.cancel_pending(incident=incident, urgency=Urgency.URGENT)
 
 
 def escalation_restart(incident: Incident, now: datetime | None = None) -> None:

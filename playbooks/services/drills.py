@@ -191,6 +191,13 @@ def drill_end(*, drill: Drill, by, now: datetime | None = None) -> None:
     Drill.objects.filter(pk=drill.pk).update(status=Status.FINISHED, finished_at=now)
 
 
+def live_pages(incident, person):
+    """``person``'s pages about ``incident`` that were not cancelled."""
+    return Notification.objects.filter(incident=incident, recipient=person).exclude(
+        state=Notification.State.CANCELLED
+    )
+
+
 # --- timer handlers -------------------------------------------------------------------------
 
 
@@ -210,7 +217,8 @@ def fire_drill_start(timer, now: datetime) -> None:
 def fire_drill_page(timer, now: datetime) -> None:
     """Page the stakeholders due at this minute whom the real path has not reached.
 
-    Skipped: anyone already notified about the drill incident, and — while the incident
+    Skipped: anyone with a page about the drill incident (a cancelled one does not count:
+    it never reached them), and — while the incident
     is unacknowledged — the policy's own stakeholders, since the escalation still runs and
     reaches them itself.
     """
@@ -225,7 +233,7 @@ def fire_drill_page(timer, now: datetime) -> None:
         if stakeholder.step is not None and incident.acknowledged_at is None:
             continue
         person = stakeholder.person
-        if Notification.objects.filter(incident=incident, recipient=person).exists():
+        if live_pages(incident, person).exists():
             continue
         cause = f"drill:{drill.pk}:{minute}"
         message = render.page_message(
