@@ -73,9 +73,9 @@ class MessageTemplateAdmin(admin.ModelAdmin):
 
 @admin.register(GlossaryTerm)
 class GlossaryTermAdmin(admin.ModelAdmin):
-    list_display = ["term", "definition", "is_jargon", "say_instead"]
-    list_filter = ["is_jargon"]
-    list_editable = ["is_jargon"]
+    list_display = ["term", "definition", "is_jargon", "jargon_for_executives", "say_instead"]
+    list_filter = ["is_jargon", "jargon_for_executives"]
+    list_editable = ["is_jargon", "jargon_for_executives"]
     search_fields = ["term", "definition", "say_instead"]
 
 

@@ -25,25 +25,29 @@ from .maintenance import WINDOW_END, WINDOW_START
 from .render import Draft, as_stored, audiences_for, render_all
 
 # term: (definition, is jargon, say instead)
+# term: (definition, jargon for customers, jargon for executives, a plainer word)
 GLOSSARY = {
     "webhook": (
-        "an automatic message one system sends another when something happens", True,
+        "an automatic message one system sends another when something happens", True, True,
         "automatic notification",
     ),
-    "API": ("the connection through which two systems exchange data", True, "connection"),
-    "latency": ("the delay before a system answers", True, "delay"),
+    "API": ("the connection through which two systems exchange data", True, False,
+            "connection"),
+    "latency": ("the delay before a system answers", True, True, "delay"),
     "rate limit": (
-        "a cap a provider puts on how many requests we may send per minute", True, "usage cap"
+        "a cap a provider puts on how many requests we may send per minute", True, True,
+        "usage cap",
     ),
-    "timeout": ("a request that was given up on because no answer came in time", True,
+    "timeout": ("a request that was given up on because no answer came in time", True, False,
                 "no response"),
-    "Zapier": ("the automation platform that links several of our tools", True,
+    # Product names: words to customers' ears, everyday words to executives.
+    "Zapier": ("the automation platform that links several of our tools", True, False,
                "our automation platform"),
-    "n8n": ("the workflow tool that runs parts of our sign-up process", True,
+    "n8n": ("the workflow tool that runs parts of our sign-up process", True, False,
             "our workflow tool"),
-    "rollback": ("a return to the last version that worked", False, ""),
-    "workaround": ("a temporary way to get things done while the fix is made", False, ""),
-    "degraded": ("working, but slower or with some errors", False, ""),
+    "rollback": ("a return to the last version that worked", False, False, ""),
+    "workaround": ("a temporary way to get things done while the fix is made", False, False, ""),
+    "degraded": ("working, but slower or with some errors", False, False, ""),
 }
 
 STATEMENTS = [
@@ -143,9 +147,11 @@ UPDATES = {
 
 
 def seed() -> None:
-    for term, (definition, jargon, say) in GLOSSARY.items():
+    for term, (definition, customers, executives, say) in GLOSSARY.items():
         GlossaryTerm.objects.update_or_create(
-            term=term, defaults={"definition": definition, "is_jargon": jargon, "say_instead": say}
+            term=term,
+            defaults={"definition": definition, "is_jargon": customers,
+                      "jargon_for_executives": executives, "say_instead": say},
         )
     for title, kind, text in STATEMENTS:
         PreparedStatement.objects.update_or_create(

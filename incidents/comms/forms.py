@@ -68,6 +68,35 @@ class DraftForm(forms.Form):
         label="Prepared statement", empty_label="Choose an approved statement…",
     )
 
+    def __init__(self, *args, public_allowed: bool = True, **kwargs):
+        """``public_allowed`` False: the poster may not publish to customers at this
+        severity, so the form offers an internal update only (a posted "public" is refused
+        as a choice the form does not offer)."""
+        super().__init__(*args, **kwargs)
+        if not public_allowed:
+            field = self.fields["visibility"]
+            field.choices = [
+                (value, label) for value, label in field.choices
+                if value == StatusUpdate.Visibility.INTERNAL
+            ]
+
+
+# What a new draft starts from: the last update's words; the next-update time is new each
+# time (empty: the cadence decides), and so is the prepared statement.
+CARRIED_OVER = (
+    "what_happened", "current_impact", "being_done", "responsible", "expected_timeline",
+    "technical_detail", "customer_headline", "customer_wording", "visibility",
+)
+
+
+def draft_initial(last: StatusUpdate | None, *, public_allowed: bool) -> dict:
+    if last is None:
+        return {}
+    initial = {name: getattr(last, name) for name in CARRIED_OVER}
+    if not public_allowed:
+        initial["visibility"] = StatusUpdate.Visibility.INTERNAL
+    return initial
+
 
 class HuddleForm(forms.Form):
     at = forms.DateTimeField(label="When", widget=DateTimeLocalInput(), help_text=DATETIME_HELP)

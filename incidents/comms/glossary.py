@@ -35,12 +35,18 @@ class Flag:
     kind: str
     fields: tuple[str, ...]
     suggestion: str = ""
+    # Whose reading it was flagged for: "customer" (blocks a public update until confirmed)
+    # or "executive" (advice only: an internal audience is never blocked).
+    audience: str = "customer"
+
+    @property
+    def blocking(self) -> bool:
+        return self.audience == "customer"
 
     @property
     def reason(self) -> str:
-        if self.kind == JARGON:
-            return "jargon"
-        return f"the name of {'a' if self.kind != INTERNAL_SERVICE else 'an'} {self.kind}"
+        readers = "customers" if self.audience == "customer" else "executives"
+        return f"jargon for {readers}"
 
 
 @dataclass
@@ -92,31 +98,29 @@ def _key(match: re.Match) -> str:
     return " ".join(match.group(0).split()).lower()
 
 
-def jargon_flags(texts: dict[str, str], book: NameBook, *, external: bool) -> list[Flag]:
-    """What to rephrase in ``texts`` (field label → text): jargon-list terms, internal service
-    and connector names, and, when ``external``, people's names."""
-    pattern = book.pattern()
+def jargon_flags(texts: dict[str, str], book: NameBook, *, audience: str) -> list[Flag]:
+    """Glossary terms marked as jargon for ``audience`` ("executive" or "customer", which
+    partners share) found in ``texts`` (field label → text). Nothing else is flagged: people's
+    and internal names never reach customers anyway (``scrub``), and product names are
+    everyday words to executives."""
+    terms = {key: term for key, term in book.terms.items() if term.jargon_for(audience)}
+    pattern = _pattern(terms)
     if pattern is None:
         return []
-    found: dict[str, tuple[str, str, list[str], str]] = {}
+    found: dict[str, tuple[str, list[str], str]] = {}
     for label, text in texts.items():
         for match in pattern.finditer(text or ""):
             key = _key(match)
-            kind = book.names.get(key)
-            suggestion = ""
-            if kind is None or kind == PUBLIC:
-                term = book.terms.get(key)
-                if term is None or not term.is_jargon:
-                    continue
-                kind, suggestion = JARGON, term.say_instead
-            elif kind == PERSON and not external:
+            term = terms.get(key)
+            if term is None:
                 continue
-            _, _, labels, _ = found.setdefault(key, (match.group(0), kind, [], suggestion))
+            _, labels, _ = found.setdefault(key, (match.group(0), [], term.say_instead))
             if label not in labels:
                 labels.append(label)
     return [
-        Flag(word=word, kind=kind, fields=tuple(labels), suggestion=suggestion)
-        for word, kind, labels, suggestion in found.values()
+        Flag(word=word, kind=JARGON, fields=tuple(labels), suggestion=suggestion,
+             audience=audience)
+        for word, labels, suggestion in found.values()
     ]
 
 

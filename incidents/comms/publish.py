@@ -9,6 +9,7 @@ from django.utils import timezone
 from ..clocks import TargetBook
 from ..escalation import engine
 from ..models import (
+    Audience,
     DecisionAuthority,
     Incident,
     StatusUpdate,
@@ -66,20 +67,17 @@ CUSTOMER_FIELDS = {"customer_headline": "Headline", "customer_wording": "Custome
 
 
 def draft_flags(draft: Draft, book: NameBook | None = None) -> list[Flag]:
-    """The jargon check of a customer- or executive-facing draft: jargon-list terms and
-    internal service or connector names, and people's names in what the public reads."""
+    """The jargon check: glossary terms marked as jargon for executives in the answers they
+    read (advice), and, for a public draft, terms marked as jargon for customers in what
+    customers and partners read (publishing waits for a confirmation)."""
     book = book or NameBook.load()
     internal = {label: getattr(draft, name) for name, label in EXECUTIVE_FIELDS.items()}
-    flags = jargon_flags(internal, book, external=False)
+    flags = jargon_flags(internal, book, audience=Audience.EXECUTIVE)
     if draft.is_public:
         public = {label: getattr(draft, name) for name, label in CUSTOMER_FIELDS.items()}
         if not draft.customer_wording:
             public.update(internal)
-        seen = {(f.word.lower(), f.kind) for f in flags}
-        flags += [
-            f for f in jargon_flags(public, book, external=True)
-            if (f.word.lower(), f.kind) not in seen
-        ]
+        flags += jargon_flags(public, book, audience=Audience.CUSTOMER)
     return flags
 
 
@@ -131,8 +129,9 @@ def update_publish(
     check_draft(incident, draft, by=by)
     book = NameBook.load()
     flags = draft_flags(draft, book)
-    if flags and not confirm_flagged:
-        raise WordingFlagged(flags)
+    blocking = [flag for flag in flags if flag.blocking]
+    if blocking and not confirm_flagged:
+        raise WordingFlagged(blocking)
     now = now or timezone.now()
     if draft.next_update_at is None:
         draft = replace(draft, next_update_at=default_next_update(incident, now))
@@ -151,7 +150,7 @@ def update_publish(
         visibility=draft.visibility,
         incident_status=incident.status,
         rendered=as_stored(renderings),
-        flagged_words=[flag.word for flag in flags],
+        flagged_words=[flag.word for flag in blocking],
         posted_by=by,
         posted_by_name=actor_name(by),
         posted_at=now,

@@ -14,6 +14,7 @@ TARGETS = {
 
 COMMANDERS = "Incident commanders"
 RESPONDERS = "Responders"
+COMMUNICATIONS = "Communications"
 # (action, severities) -> (portal roles, incident roles)
 AUTHORITY = [
     ("declare", ["sev1", "sev2", "sev3", "sev4"], [COMMANDERS, RESPONDERS], []),
@@ -24,7 +25,7 @@ AUTHORITY = [
     (
         "publish_customers",
         ["sev1", "sev2", "sev3", "sev4"],
-        [COMMANDERS],
+        [COMMANDERS, COMMUNICATIONS],
         ["communications_lead", "commander"],
     ),
 ]

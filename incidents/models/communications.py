@@ -64,8 +64,15 @@ class GlossaryTerm(models.Model):
         max_length=300, help_text="Plain words, shown after the term for non-technical readers."
     )
     is_jargon = models.BooleanField(
+        "jargon for customers",
         default=False,
-        help_text="Flag customer- and executive-facing drafts that use it, asking to rephrase.",
+        help_text="Flag a public update whose customer or partner wording uses it: publishing "
+        "asks to rephrase or confirm.",
+    )
+    jargon_for_executives = models.BooleanField(
+        default=False,
+        help_text="Point it out in drafts executives read, as advice: an internal update is "
+        "never held back for its wording.",
     )
     say_instead = models.CharField(
         max_length=120, blank=True, help_text="A plainer way to say it, offered with the flag."
@@ -76,6 +83,13 @@ class GlossaryTerm(models.Model):
 
     def __str__(self):
         return self.term
+
+    def jargon_for(self, audience: str) -> bool:
+        """Whether readers of ``audience`` should not get this word (partners read what
+        customers read; technical readers get every word)."""
+        if audience == Audience.EXECUTIVE:
+            return self.jargon_for_executives
+        return audience in EXTERNAL_AUDIENCES and self.is_jargon
 
 
 class PreparedStatement(models.Model):

@@ -23,7 +23,7 @@ from portal.roles import role_required
 from ..clocks import TargetBook, incident_clocks
 from ..comms import cadence
 from ..comms.authority import may_post
-from ..comms.forms import DraftForm, FollowForm, HuddleForm, ServiceStatusForm
+from ..comms.forms import DraftForm, FollowForm, HuddleForm, ServiceStatusForm, draft_initial
 from ..comms.glossary import NameBook
 from ..comms.publish import (
     UpdateRefused,
@@ -60,6 +60,7 @@ from ..models import (
     StatusUpdate,
 )
 from ..services import NotAllowed, may, person_of
+from ..services.authority import describe
 
 READERS = (roles.LEADERSHIP, *roles.OPERATORS)
 PAGE = "incidents/updates.html"
@@ -117,6 +118,33 @@ def statement_text(statement: PreparedStatement, incident: Incident) -> str:
         return statement.text
 
 
+def may_publish_public(user, incident: Incident) -> bool:
+    return may_post(user, incident) and may(
+        user, DecisionAuthority.Action.PUBLISH_CUSTOMERS, incident.severity, incident
+    )
+
+
+def publish_rule(incident: Incident) -> str:
+    """Who may publish to customers at the incident's severity, in words."""
+    authority = DecisionAuthority.objects.filter(
+        severity=incident.severity, action=DecisionAuthority.Action.PUBLISH_CUSTOMERS
+    ).prefetch_related("portal_roles").first()
+    return describe(authority) if authority else "nobody (not configured)"
+
+
+def _draft_form(request, incident: Incident, data=None) -> DraftForm:
+    """The draft form for this poster: public offered only to those who may publish to
+    customers; a fresh form starts from the last update's words."""
+    allowed = may_publish_public(request.user, incident)
+    if data is not None:
+        return DraftForm(data, prefix=DRAFT, public_allowed=allowed)
+    last = incident.status_updates.order_by("-posted_at", "-id").first()
+    return DraftForm(
+        prefix=DRAFT, public_allowed=allowed,
+        initial=draft_initial(last, public_allowed=allowed),
+    )
+
+
 def _page_context(request, incident: Incident, *, draft_form=None, huddle_form=None,
                   status_form=None) -> dict:
     poster = may_post(request.user, incident)
@@ -133,11 +161,10 @@ def _page_context(request, incident: Incident, *, draft_form=None, huddle_form=N
         "updates": [(update, wordings(update)) for update in updates],
         "update_clock": next((c for c in clocks if c.name == "update"), None),
         "may_post": poster,
-        "may_publish_public": poster and may(
-            request.user, DecisionAuthority.Action.PUBLISH_CUSTOMERS, incident.severity, incident
-        ),
+        "may_publish_public": may_publish_public(request.user, incident),
+        "publish_rule": publish_rule(incident),
         "can_act": roles.has_role(request.user, *roles.OPERATORS),
-        "draft_form": draft_form or DraftForm(prefix=DRAFT),
+        "draft_form": draft_form or (_draft_form(request, incident) if poster else None),
         "statements": [(s, statement_text(s, incident)) for s in statements],
         "huddle_form": huddle_form or HuddleForm(prefix="huddle", initial={"invitees": seated}),
         "status_form": status_form or ServiceStatusForm(prefix="status", incident=incident),
@@ -162,6 +189,7 @@ def _render_preview(request, incident, form, draft, *, status=200, error=""):
         "form": form,
         "draft": draft,
         "flags": flags,
+        "blocking": [flag for flag in flags if flag.blocking],
         "renderings": renderings,
         "error": error,
         "next_update": when(draft.next_update_at or default_next_update(incident, timezone.now())),
@@ -201,7 +229,7 @@ def _draft_form_or_refuse(request, incident):
         raise PermissionDenied(
             "Updates are posted by the communications lead or the commander."
         )
-    return DraftForm(request.POST, prefix=DRAFT)
+    return _draft_form(request, incident, request.POST)
 
 
 def _use_statement(request, incident):
@@ -218,7 +246,7 @@ def _use_statement(request, incident):
     data[f"{DRAFT}-customer_wording"] = f"{current}\n\n{text}" if current else text
     data[f"{DRAFT}-statement"] = ""
     messages.info(request, f"“{statement.title}” was added to the customer wording.")
-    return _render_page(request, incident, draft_form=DraftForm(data, prefix=DRAFT))
+    return _render_page(request, incident, draft_form=_draft_form(request, incident, data))
 
 
 def _edit(request, incident):

@@ -1,5 +1,6 @@
-"""The jargon check: a customer- or executive-facing draft with jargon or internal names is
-flagged before publishing, with the words to rephrase, and goes out only once confirmed."""
+"""The jargon check: glossary terms marked as jargon for an audience are flagged in what that
+audience reads. A public update with customer jargon goes out only once confirmed; an
+internal update is never held back (executive jargon is advice)."""
 
 from datetime import UTC, datetime
 
@@ -33,7 +34,11 @@ def catalog(db):
     Connector.objects.create(name="Verify API (n8n)", vendor="Verify", platform="n8n")
     GlossaryTerm.objects.create(
         term="webhook", definition="an automatic message between systems", is_jargon=True,
-        say_instead="automatic notification",
+        jargon_for_executives=True, say_instead="automatic notification",
+    )
+    GlossaryTerm.objects.create(
+        term="Zapier", definition="our automation platform", is_jargon=True,
+        say_instead="our automation platform",
     )
     GlossaryTerm.objects.create(term="rollback", definition="a return to the last good version")
 
@@ -52,26 +57,32 @@ def incident(catalog, cast):
     return incident
 
 
-def flagged(**texts):
+def flagged(audience="customer", **texts):
     return {
         (flag.word, flag.kind)
-        for flag in jargon_flags(texts, NameBook.load(), external=True)
+        for flag in jargon_flags(texts, NameBook.load(), audience=audience)
     }
 
 
 def test_jargon_terms_are_flagged_with_a_plainer_word(catalog):
-    flags = jargon_flags({"Impact": "Our Webhook is failing."}, NameBook.load(), external=False)
-    assert [(f.word, f.kind, f.suggestion, f.fields) for f in flags] == [
-        ("Webhook", "jargon", "automatic notification", ("Impact",))
+    flags = jargon_flags({"Impact": "Our Webhook is failing."}, NameBook.load(),
+                         audience="executive")
+    assert [(f.word, f.kind, f.suggestion, f.fields, f.blocking) for f in flags] == [
+        ("Webhook", "jargon", "automatic notification", ("Impact",), False)
     ]
 
 
-def test_internal_service_and_connector_names_are_flagged(catalog):
-    assert flagged(text="The records base and the Verify API (n8n) are down.") == {
-        ("records base", "internal service"), ("Verify API (n8n)", "connector"),
+def test_a_term_is_flagged_only_for_the_audience_it_is_jargon_for(catalog):
+    assert flagged("customer", text="The Zapier webhook fails.") == {
+        ("Zapier", "jargon"), ("webhook", "jargon"),
     }
-    # The connector without its platform suffix is still its name.
-    assert flagged(text="Verify API answers slowly.") == {("Verify API", "connector")}
+    assert flagged("executive", text="The Zapier webhook fails.") == {("webhook", "jargon")}
+
+
+def test_names_are_not_jargon(catalog):
+    # Internal and people's names never reach customers (the wording is scrubbed of them),
+    # and product names are everyday words internally.
+    assert flagged(text="Cara Comms restarted the Records base and the Verify API (n8n).") == set()
 
 
 def test_public_service_names_and_plain_glossary_terms_are_not_flagged(catalog):
@@ -79,23 +90,15 @@ def test_public_service_names_and_plain_glossary_terms_are_not_flagged(catalog):
 
 
 def test_names_are_whole_words_only(catalog):
-    assert flagged(text="Webhooks and records basements are fine.") == set()
+    assert flagged(text="Webhooks and Zapiers are fine.") == set()
 
 
-def test_peoples_names_are_flagged_in_what_the_public_reads_only(catalog):
-    book = NameBook.load()
-    assert jargon_flags({"x": "Cara Comms is on it."}, book, external=False) == []
-    assert [f.kind for f in jargon_flags({"x": "Cara Comms is on it."}, book, external=True)] == [
-        "person"
-    ]
-
-
-def test_an_internal_draft_is_checked_for_executives_but_not_for_people(catalog):
-    draft = Draft(**{**ANSWERS, "what_happened": "The webhook broke; Cara Comms is on it."})
-    assert [f.word for f in draft_flags(draft)] == ["webhook"]
-    public = Draft(**{**ANSWERS, "visibility": "public",
-                      "customer_wording": "Cara Comms restarted the Records base."})
-    assert {f.word for f in draft_flags(public)} == {"Cara Comms", "Records base"}
+def test_an_internal_draft_is_never_held_back_for_its_words(incident, cast):
+    draft = Draft(**{**ANSWERS, "what_happened": "The Zapier webhook broke."})
+    assert [(f.word, f.blocking) for f in draft_flags(draft)] == [("webhook", False)]
+    with time_machine.travel(T0, tick=False):
+        update = update_publish(incident=incident, draft=draft, by=cast["comms"])
+    assert update.flagged_words == []
 
 
 def test_a_flagged_draft_needs_confirmation_then_records_the_words(incident, cast):
@@ -103,13 +106,13 @@ def test_a_flagged_draft_needs_confirmation_then_records_the_words(incident, cas
                      "customer_wording": "The webhook from the Records base failed."})
     with time_machine.travel(T0, tick=False), pytest.raises(WordingFlagged) as flagged:
         update_publish(incident=incident, draft=draft, by=cast["comms"])
-    assert "“webhook”" in str(flagged.value) and "“Records base”" in str(flagged.value)
+    assert "“webhook”" in str(flagged.value) and "Records base" not in str(flagged.value)
     assert not StatusUpdate.objects.exists()
     with time_machine.travel(T0, tick=False):
         update = update_publish(
             incident=incident, draft=draft, by=cast["comms"], confirm_flagged=True
         )
-    assert sorted(update.flagged_words) == ["Records base", "webhook"]
+    assert update.flagged_words == ["webhook"]
     customer = update.wording("customer", "status_page")["body"]
     assert "Records base" not in customer
     assert "webhook (an automatic message between systems)" in customer
@@ -134,10 +137,21 @@ def test_the_preview_lists_the_words_to_rephrase(incident, client_as):
         "action": "preview", **fields(current_impact="The webhook to the Verify API fails."),
     }).content.decode()
     assert "Words to rephrase" in page
-    assert "<strong>webhook</strong>: jargon" in page
+    assert "<strong>webhook</strong>: jargon for customers" in page
     assert "say instead “automatic notification”" in page
-    assert "<strong>Verify API</strong>: the name of a connector" in page
+    assert "Verify API</strong>" not in page
     assert 'name="draft-confirm_flagged"' in page
+
+
+def test_an_internal_preview_gives_advice_without_a_confirmation(incident, client_as):
+    url = reverse("incidents:incident_updates", args=[incident.pk])
+    page = client_as("comms").post(url, {
+        "action": "preview",
+        **fields(visibility="internal", current_impact="The Zapier webhook fails."),
+    }).content.decode()
+    assert "<strong>webhook</strong>: jargon for executives" in page
+    assert "Zapier</strong>" not in page
+    assert 'name="draft-confirm_flagged"' not in page
 
 
 def test_publishing_a_flagged_draft_without_confirming_returns_to_the_preview(
@@ -145,11 +159,11 @@ def test_publishing_a_flagged_draft_without_confirming_returns_to_the_preview(
 ):
     client = client_as("comms")
     url = reverse("incidents:incident_updates", args=[incident.pk])
-    data = {"action": "publish", **fields(being_done="Restarting the Records base.")}
+    data = {"action": "publish", **fields(being_done="Restarting the Zapier flow.")}
     response = client.post(url, data)
     assert response.status_code == 400
     assert "Rephrase before publishing" in response.content.decode()
     assert not StatusUpdate.objects.exists()
     response = client.post(url, {**data, "draft-confirm_flagged": "on"})
     assert response.status_code == 302
-    assert StatusUpdate.objects.get().flagged_words == ["Records base"]
+    assert StatusUpdate.objects.get().flagged_words == ["Zapier"]

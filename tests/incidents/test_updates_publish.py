@@ -1,10 +1,13 @@
 """Publishing a status update: the five answers, who may post, the cadence it restarts, the
 timeline, and who hears of it through the outbox."""
 
+import html
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from incidents.comms.distribute import update_distribute
@@ -13,6 +16,7 @@ from incidents.comms.render import Draft
 from incidents.models import (
     AudienceGroup,
     Connector,
+    DecisionAuthority,
     Incident,
     Notification,
     ServiceSubscription,
@@ -20,7 +24,8 @@ from incidents.models import (
     TimelineEvent,
     Timer,
 )
-from incidents.services import NotAllowed, incident_assign_role, incident_declare
+from incidents.services import NotAllowed, incident_assign_role, incident_declare, may
+from portal import roles
 from tests.incidents.factories import make_pageable, make_person, make_service
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
@@ -170,15 +175,64 @@ def test_a_responder_in_the_communications_lead_seat_may_post(org, cast):
     assert publish(org, cast["responder"], visibility="public").is_public
 
 
-def test_the_communications_role_posts_internally_but_customers_need_the_seat(org, cast):
+def test_the_communications_role_publishes_to_customers_without_a_seat(org, cast):
     incident_assign_role(
         incident=org["incident"], kind="communications_lead", person=org["responder"],
         by=cast["commander"],
     )
-    # The comms user no longer holds the seat: internal yes, public no.
-    assert not publish(org, cast["comms"]).is_public
-    with pytest.raises(NotAllowed, match="publish to customers"):
-        publish(org, cast["comms"], visibility="public")
+    # The comms user no longer holds the seat: the portal role is enough at every severity.
+    for severity in ("sev1", "sev2", "sev3", "sev4"):
+        assert may(cast["comms"], "publish_customers", severity)
+    assert publish(org, cast["comms"], visibility="public").is_public
+
+
+def _without_communications_at_sev1():
+    authority = DecisionAuthority.objects.get(severity="sev1", action="publish_customers")
+    authority.portal_roles.remove(Group.objects.get(name=roles.COMMUNICATIONS))
+
+
+def test_without_the_right_the_form_offers_internal_only_and_says_who_publishes(
+    org, cast, client_as
+):
+    incident_assign_role(
+        incident=org["incident"], kind="communications_lead", person=org["responder"],
+        by=cast["commander"],
+    )
+    _without_communications_at_sev1()
+    client = client_as("comms")
+    url = reverse("incidents:incident_updates", args=[org["incident"].pk])
+    page = html.unescape(client.get(url).content.decode())
+    assert "You may post internal updates only." in page
+    assert "Publishing to customers at SEV1 is for Incident commanders, the incident's " \
+        "communications lead, the incident's commander." in page
+    assert 'value="public"' not in page and 'value="internal"' in page
+    fields = {f"draft-{key}": value for key, value in ANSWERS.items()}
+    response = client.post(url, {"action": "preview", **fields, "draft-visibility": "public"})
+    assert response.status_code == 400
+    assert "Select a valid choice" in response.content.decode()
+    assert not StatusUpdate.objects.exists()
+
+
+def test_with_the_right_the_form_offers_public(org, client_as):
+    page = client_as("comms").get(
+        reverse("incidents:incident_updates", args=[org["incident"].pk])
+    ).content.decode()
+    assert "You may publish this update to customers" in page
+    assert 'value="public"' in page
+
+
+def test_a_new_draft_starts_from_the_last_update(org, cast, client_as):
+    publish(org, cast["comms"], visibility="public", customer_wording="Sign-ups are slow.",
+            next_update_at=T0 + timedelta(minutes=40))
+    page = client_as("comms").get(
+        reverse("incidents:incident_updates", args=[org["incident"].pk])
+    ).content.decode()
+    assert "Filled in from the last update" in page
+    for answer in ("Sign-ups stall at the verification step.", "Fixed within the hour."):
+        assert f"{answer}</textarea>" in page
+    assert "Sign-ups are slow.</textarea>" in page
+    assert re.search(r'<input[^>]*value="public"[^>]*checked', page)
+    assert 'name="draft-next_update_at" value=' not in page
 
 
 def test_a_drill_never_goes_public(cast, org):
