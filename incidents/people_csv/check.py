@@ -20,7 +20,9 @@ from .format import (
     MAX_BYTES,
     MAX_PEOPLE,
     REQUIRED_COLUMNS,
+    address_key,
     from_spreadsheet,
+    is_none_marker,
     split_cell,
 )
 
@@ -263,21 +265,22 @@ def _check_row(line, values, reasons, lookups, seen_people, seen_logins) -> Pers
     if email and not _is_email(email):
         reasons.append(f"The email “{email}” is not a valid email address.")
 
+    # An empty cell keeps what is stored; only the (none) marker clears.
     fields = {}
-    if "job_title" in values:
-        fields["job_title"] = values["job_title"]
-        if len(values["job_title"]) > Person._meta.get_field("job_title").max_length:
+    job_title = values.get("job_title", "")
+    if job_title:
+        fields["job_title"] = "" if is_none_marker(job_title) else job_title
+        if len(fields["job_title"]) > Person._meta.get_field("job_title").max_length:
             reasons.append("The job title is longer than 100 characters.")
-    if "time_zone" in values:
-        fields["time_zone"] = values["time_zone"] or "UTC"
+    time_zone = values.get("time_zone", "")
+    if time_zone:
+        fields["time_zone"] = "UTC" if is_none_marker(time_zone) else time_zone
         if fields["time_zone"] not in _time_zones():
-            reasons.append(
-                f"Unknown time zone “{values['time_zone']}” (use a name like Europe/London)."
-            )
+            reasons.append(f"Unknown time zone “{time_zone}” (use a name like Europe/London).")
 
     teams = None
-    if "teams" in values:
-        slugs = split_cell(values["teams"])
+    if values.get("teams"):
+        slugs = [] if is_none_marker(values["teams"]) else split_cell(values["teams"])
         unknown = [slug for slug in slugs if slug not in lookups.teams]
         if unknown:
             reasons.append("Unknown team " + ", ".join(f"“{slug}”" for slug in unknown) + ".")
@@ -285,6 +288,9 @@ def _check_row(line, values, reasons, lookups, seen_people, seen_logins) -> Pers
 
     user = None
     username = values.get("username", "")
+    set_user = bool(username)
+    if is_none_marker(username):
+        username = ""
     if username:
         user = lookups.users.get(username)
         if user is None:
@@ -296,9 +302,10 @@ def _check_row(line, values, reasons, lookups, seen_people, seen_logins) -> Pers
 
     addresses = {}
     for column, kind in ADDRESS_COLUMNS.items():
-        if column not in values:
+        if not values.get(column):
             continue
-        addresses[kind] = split_cell(values[column])
+        cell = values[column]
+        addresses[kind] = [] if is_none_marker(cell) else split_cell(cell)
         for address in addresses[kind]:
             error = contact_address_error(kind, address)
             if error is None and len(address) > 500:
@@ -326,6 +333,8 @@ def _check_row(line, values, reasons, lookups, seen_people, seen_logins) -> Pers
                     f"{len(found)} people named “{name}” have no email; give them one first."
                 )
         person = found[0] if len(found) == 1 else None
+        if person is not None and person.email:
+            email = person.email  # matched in any case: the stored address keeps its own
 
     if reasons:
         return None
@@ -336,7 +345,7 @@ def _check_row(line, values, reasons, lookups, seen_people, seen_logins) -> Pers
         email=email,
         fields=fields,
         teams=teams,
-        set_user="username" in values,
+        set_user=set_user,
         user=user,
         addresses=addresses,
         existing_methods=_methods_by_kind(lookups.methods.get(person.pk, []) if person else []),
@@ -380,11 +389,13 @@ def _check_login_moves(result: PeopleImport, lookups: _Lookups) -> None:
 
 
 def _describe(row: PersonRow, lookups: _Lookups) -> None:
-    """Fill ``row.changes`` and ``row.warnings`` in words a roster admin reads in the preview."""
+    """Fill ``row.changes`` and ``row.warnings`` in words a roster admin reads in the preview:
+    every change to an existing person, what it removes first."""
     person = row.person
-    kind_labels = dict(ContactMethod.Kind.choices)
+    removals: list[str] = []
+    changes: list[str] = []
     if person is None:
-        row.changes.append("new person")
+        changes.append("new person")
         row.warnings.append("No notification rules yet: cannot be paged until one is set.")
     else:
         for label, old, new in [
@@ -392,38 +403,55 @@ def _describe(row: PersonRow, lookups: _Lookups) -> None:
             ("email", person.email, row.email),
             *((name.replace("_", " "), getattr(person, name), v) for name, v in row.fields.items()),
         ]:
-            if old != new:
-                row.changes.append(f"{label}: “{old}” → “{new}”")
-    if row.teams is not None:
-        current = {team.slug for team in person.teams.all()} if person else set()
-        wanted = {team.slug for team in row.teams}
-        if wanted - current:
-            row.changes.append("joins " + ", ".join(sorted(wanted - current)))
-        if current - wanted:
-            row.changes.append("leaves " + ", ".join(sorted(current - wanted)))
+            if old != new and not new:
+                removals.append(f"clears {label} (was “{old}”)")
+            elif old != new:
+                changes.append(f"{label}: “{old}” → “{new}”")
+    _describe_teams(row, removals, changes)
     if row.set_user:
         old_user = person.user if person else None
-        if old_user != row.user:
-            if row.user is None:
-                row.changes.append(f"unlinks the login “{old_user.get_username()}”")
-            else:
-                row.changes.append(f"links the login “{row.user.get_username()}”")
-    for kind, addresses in row.addresses.items():
-        existing = row.existing_methods.get(kind, [])
-        have = {method.address for method in existing}
-        for address in addresses:
-            if address not in have:
-                row.changes.append(f"adds {kind_labels[kind]} {address}")
-        for method in existing:
-            if method.address not in addresses:
-                rules = method.rule_count
-                also = f" and the {rules} notification rule(s) using it" if rules else ""
-                row.changes.append(f"removes {kind_labels[kind]} {method.address}{also}")
+        if old_user != row.user and row.user is None:
+            removals.append(f"unlinks the login “{old_user.get_username()}”")
+        elif old_user != row.user:
+            changes.append(f"links the login “{row.user.get_username()}”")
+    _describe_methods(row, removals, changes)
+    row.changes = removals + changes
     if person is not None:
         surviving = [
             (kind, address)
             for kind, address in lookups.urgent_rules.get(person.pk, [])
-            if kind not in row.addresses or address in row.addresses[kind]
+            if kind not in row.addresses
+            or address_key(kind, address) in {address_key(kind, a) for a in row.addresses[kind]}
         ]
         if not surviving:
             row.warnings.append("No usable urgent notification rule: cannot be paged.")
+
+
+def _describe_teams(row: PersonRow, removals: list[str], changes: list[str]) -> None:
+    if row.teams is None:
+        return
+    person = row.person
+    current = {team.slug: team for team in person.teams.all()} if person else {}
+    wanted = {team.slug for team in row.teams}
+    for slug in sorted(set(current) - wanted):
+        managed = person is not None and current[slug].manager_id == person.pk
+        note = " (still its manager, outside the team)" if managed else ""
+        removals.append(f"leaves {slug}{note}")
+    if wanted - set(current):
+        changes.append("joins " + ", ".join(sorted(wanted - set(current))))
+
+
+def _describe_methods(row: PersonRow, removals: list[str], changes: list[str]) -> None:
+    kind_labels = dict(ContactMethod.Kind.choices)
+    for kind, addresses in row.addresses.items():
+        existing = row.existing_methods.get(kind, [])
+        have = {address_key(kind, method.address) for method in existing}
+        wanted = {address_key(kind, address) for address in addresses}
+        for address in addresses:
+            if address_key(kind, address) not in have:
+                changes.append(f"adds {kind_labels[kind]} {address}")
+        for method in existing:
+            if address_key(kind, method.address) not in wanted:
+                rules = method.rule_count
+                also = f" and the {rules} notification rule(s) using it" if rules else ""
+                removals.append(f"removes {kind_labels[kind]} {method.address}{also}")

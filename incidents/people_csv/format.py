@@ -8,6 +8,9 @@ from ..models import ContactMethod
 MAX_BYTES = 2 * 1024 * 1024
 MAX_PEOPLE = 5000
 SEPARATOR = ";"
+# An empty cell keeps what is stored; this marker (any case) clears it. A spreadsheet leaves
+# a cell empty by accident far more often than on purpose, so clearing must be written out.
+NONE_MARKER = "(none)"
 
 
 @dataclass(frozen=True)
@@ -24,10 +27,17 @@ COLUMNS = (
         "The person's own email, used to find them again (any case). Must be in the header; "
         "a row without one matches the one person of that name who has no email either.",
     ),
-    Column("job_title", "Job title; may be empty."),
-    Column("time_zone", "Time zone name such as Europe/London or America/New_York; empty: UTC."),
-    Column("teams", "Team slugs separated by “;”, e.g. ops;payments. The teams must exist."),
-    Column("username", "The login to link to this person; empty for none. The login must exist."),
+    Column("job_title", "Job title."),
+    Column(
+        "time_zone",
+        "Time zone name such as Europe/London or America/New_York (new people: UTC if empty; "
+        "(none) sets UTC).",
+    ),
+    Column(
+        "teams",
+        "Team slugs separated by “;”, e.g. ops;payments: exactly these teams, which must exist.",
+    ),
+    Column("username", "The login to link to this person. The login must exist."),
     Column(
         "email_address",
         "Email addresses to page, separated by “;”.",
@@ -64,6 +74,19 @@ def from_spreadsheet(cell: str) -> str:
     if cell.startswith("'") and cell[1:2] and cell[1] in "=+-@\t\r'":
         return cell[1:].strip()
     return cell
+
+
+def is_none_marker(cell: str) -> bool:
+    return cell.strip().lower() == NONE_MARKER
+
+
+def address_key(kind: str, address: str) -> str:
+    """How two addresses of ``kind`` are compared: an email's domain in any case (domains
+    are case-insensitive), its local part as written (it may not be), anything else as is."""
+    if kind == ContactMethod.Kind.EMAIL and "@" in address:
+        local, _, domain = address.rpartition("@")
+        return f"{local}@{domain.lower()}"
+    return address
 
 
 def split_cell(cell: str) -> list[str]:

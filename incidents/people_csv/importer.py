@@ -4,6 +4,7 @@ from django.db import transaction
 
 from ..models import ContactMethod, Person
 from .check import PeopleImport, people_csv_check
+from .format import address_key
 
 CHANGE_REASON = "People CSV import"
 
@@ -43,13 +44,14 @@ def _apply(result: PeopleImport) -> None:
             person.teams.set(row.teams)
         for kind, addresses in row.addresses.items():
             existing = row.existing_methods.get(kind, [])
+            wanted = {address_key(kind, address) for address in addresses}
             for method in existing:
-                if method.address not in addresses:
+                if address_key(kind, method.address) not in wanted:
                     method._change_reason = CHANGE_REASON
                     method.delete()
-            have = {method.address for method in existing}
+            have = {address_key(kind, method.address) for method in existing}
             for address in addresses:
-                if address not in have:
+                if address_key(kind, address) not in have:
                     method = ContactMethod(person=person, kind=kind, address=address)
                     method._change_reason = CHANGE_REASON
                     method.save()

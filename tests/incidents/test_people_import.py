@@ -21,6 +21,14 @@ HEADER = (
 )
 
 
+def import_people(content: str):
+    return people_csv.people_csv_import(raw=content.encode())
+
+
+def people_csv_check(raw: bytes):
+    return people_csv.people_csv_check(raw)
+
+
 
 @pytest.fixture
 def teams(db):
@@ -263,7 +271,7 @@ def test_a_login_can_be_linked_and_moved_between_people(admin_client, teams):
     assert line_errors(refused) == {2: "The login “ada” already belongs to Grace Hopper."}
 
     content = HEADER + (
-        "Ada Lovelace,ada@example.org,,,,ada,,,,,\nGrace Hopper,grace@example.org,,,,,,,,,\n"
+        "Ada Lovelace,ada@example.org,,,,ada,,,,,\nGrace Hopper,grace@example.org,,,,(none),,,,,\n"
     )
     preview = upload(admin_client, content)
     assert "unlinks the login “ada”" in preview.content.decode()
@@ -278,7 +286,7 @@ def test_columns_left_out_keep_what_people_have(admin_client, teams):
     ada.teams.add(teams["ops"])
     ContactMethod.objects.create(person=ada, kind="sms", address="+447700900123")
 
-    preview = upload(admin_client, "name,email,sms_number\nAda Lovelace,ada@example.org,\n")
+    preview = upload(admin_client, "name,email,sms_number\nAda Lovelace,ada@example.org,(none)\n")
     assert "removes SMS +447700900123" in preview.content.decode()
     confirm(admin_client, preview)
 
@@ -286,6 +294,58 @@ def test_columns_left_out_keep_what_people_have(admin_client, teams):
     assert ada.job_title == "Engineer"
     assert [team.slug for team in ada.teams.all()] == ["ops"]
     assert not ada.contact_methods.exists()
+
+
+def test_an_empty_cell_keeps_what_is_stored(admin_client, teams, django_user_model):
+    login = django_user_model.objects.create_user("ada", password="x")
+    ada = make_person("Ada Lovelace", email="ada@example.org", job_title="Engineer",
+                      time_zone="Europe/London", user=login)
+    ada.teams.add(teams["ops"])
+    ContactMethod.objects.create(person=ada, kind="sms", address="+447700900123")
+
+    preview = upload(admin_client, HEADER + "Ada Lovelace,ada@example.org,,,,,,,,,\n")
+    assert "<td>unchanged</td>" in preview.content.decode()
+    assert import_people(HEADER + "Ada Lovelace,ada@example.org,,,,,,,,,\n").ok
+
+    ada.refresh_from_db()
+    assert (ada.job_title, ada.time_zone, ada.user) == ("Engineer", "Europe/London", login)
+    assert [team.slug for team in ada.teams.all()] == ["ops"]
+    assert list(ada.contact_methods.values_list("address", flat=True)) == ["+447700900123"]
+
+
+def test_the_none_marker_clears_and_the_preview_lists_removals_first(admin_client, teams):
+    ada = make_person("Ada Lovelace", email="ada@example.org", job_title="Engineer")
+    ada.teams.add(teams["ops"])
+    teams["ops"].manager = ada
+    teams["ops"].save()
+
+    content = HEADER + "Ada Lovelace,ada@example.org,(none),Europe/Paris,payments,,,,,,\n"
+    [row] = people_csv_check(content.encode()).rows
+    assert row.changes == [
+        "clears job title (was “Engineer”)",
+        "leaves ops (still its manager, outside the team)",
+        "time zone: “UTC” → “Europe/Paris”",
+        "joins payments",
+    ]
+    assert import_people(content).ok
+    ada.refresh_from_db()
+    assert (ada.job_title, [t.slug for t in ada.teams.all()]) == ("", ["payments"])
+
+
+def test_stored_addresses_keep_their_case(admin_client, teams):
+    ada = make_person("Ada Lovelace", email="Ada.Lovelace@Example.org")
+    method = ContactMethod.objects.create(person=ada, kind="email",
+                                          address="Ada.Lovelace@Example.org")
+    NotificationRule.objects.create(person=ada, urgency="urgent", contact_method=method)
+
+    content = HEADER + "Ada Lovelace,ada.lovelace@example.org,,,,,Ada.Lovelace@example.ORG,,,,\n"
+    [row] = people_csv_check(content.encode()).rows
+    assert row.changes == []
+    assert import_people(content).ok
+    ada.refresh_from_db()
+    assert ada.email == "Ada.Lovelace@Example.org"
+    assert list(ada.contact_methods.values_list("pk", "address")) == [
+        (method.pk, "Ada.Lovelace@Example.org")]
 
 
 def _roster_snapshot():
@@ -414,7 +474,7 @@ def test_import_with_preview_in_a_browser(browser_login, live_server, cast):
     content = HEADER + (
         "Ada Lovelace,ada@example.org,Ops lead,Europe/London,ops;payments,,"
         "ada@example.org,+447700900123,,,\n"
-        "Grace Hopper,grace@example.org,Rear admiral,America/New_York,ops,,,,,,\n"
+        "Grace Hopper,grace@example.org,Rear admiral,America/New_York,ops,,,(none),,,\n"
     )
     page = browser_login("roster_admin")
     page.goto(live_server.url + IMPORT_URL)
