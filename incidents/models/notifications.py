@@ -20,6 +20,7 @@ class Notification(models.Model):
         BREACH = "breach", "Missed response target"
         UPDATE = "update", "Status update"
         REMINDER = "reminder", "Reminder"
+        SEAT = "seat", "Seat on an incident"
         DRILL = "drill", "Drill"
         TEST = "test", "Test notification"
 

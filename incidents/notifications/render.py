@@ -9,7 +9,7 @@ Templates live in ``templates/incidents/notifications/`` and are named ``<name>-
 - ``chat.txt``: Slack and Teams, a few compact lines.
 
 ``<name>`` is the reason (``escalation``, ``manual_page``, ``breach``, ``drill``,
-``update``, ``reminder``, ``test``), falling back to its family (``page`` for the first
+``update``, ``reminder``, ``seat``, ``test``), falling back to its family (``page`` for the first
 four), so one reason's wording on one channel changes by adding one file. Several pages
 sent as one message (a storm) use ``bundle-<part>``.
 
@@ -49,6 +49,7 @@ FAMILY = {
     Reason.DRILL: "page",
     Reason.UPDATE: "update",
     Reason.REMINDER: "reminder",
+    Reason.SEAT: "reminder",
     Reason.TEST: "test",
 }
 PART_FOR_KIND = {
@@ -325,8 +326,9 @@ def _email_html(row: Notification) -> str:
         # text, written by whoever queued them: send that, not an incident template.
         return ""
     context = row_context(row)
-    if row.reason in (Reason.UPDATE, Reason.REMINDER):
-        # The update or reminder itself, as queued, with the link made for the recipient.
+    if row.reason in (Reason.UPDATE, Reason.REMINDER, Reason.SEAT):
+        # The update, reminder or seat notice itself, as queued, with the link made for
+        # the recipient.
         context["text"] = delivered_text(row, context["ack_url"])
     return render_part(row.reason, "body.html", context)
 

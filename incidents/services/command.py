@@ -12,11 +12,14 @@ from ..models import (
     IncidentRole,
     IncidentRoleKind,
     IncidentStatus,
+    Notification,
     Task,
     TimelineEvent,
+    Urgency,
 )
+from ..notifications import outbox, render
 from . import timeline
-from .authority import actor_name, require, require_operator
+from .authority import actor_name, person_of, require, require_operator
 from .lifecycle import TransitionRefused
 
 Kind = TimelineEvent.Kind
@@ -61,7 +64,32 @@ def incident_assign_role(
         holder=person.pk,
         previous=previous.pk if previous else None,
     )
+    seat_notify(seat, by=by, previous=previous)
     return seat
+
+
+def seat_notify(seat: IncidentRole, *, by, previous=None) -> list[Notification]:
+    """Tell the new holder of ``seat`` what they were given: a routine message through the
+    outbox and their routine rules (none when they gave it to themselves). One per
+    assignment: the cause names the seat and the moment it was given."""
+    person, incident = seat.holder, seat.incident
+    if person == person_of(by):
+        return []
+    cause = f"seat:{seat.pk}:{seat.assigned_at.timestamp():.0f}"
+    how = f", handed over from {previous}" if previous else ""
+    context = render.incident_context(
+        incident, person, urgency=Urgency.ROUTINE, reason=Notification.Reason.SEAT, cause=cause
+    )
+    context["seat"] = seat.title.lower() if seat.kind != IncidentRoleKind.CUSTOM else seat.title
+    context["text"] = (
+        f"{actor_name(by)} made you {context['seat']} of {incident.reference}{how}. "
+        f"Open the incident page to pick it up."
+    )
+    return outbox.notify_person(
+        person=person, urgency=Urgency.ROUTINE, reason=Notification.Reason.SEAT, cause=cause,
+        message=render.message_for(Notification.Reason.SEAT, context),
+        now=timezone.now(), incident=incident, render=render.shape,
+    )
 
 
 @transaction.atomic

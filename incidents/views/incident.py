@@ -35,7 +35,9 @@ from ..models import (
     IncidentRoleKind,
     IncidentStatus,
     Severity,
+    Urgency,
 )
+from ..notifications.outbox import usable_rules
 from ..services import (
     NotAllowed,
     TransitionRefused,
@@ -358,7 +360,13 @@ def _assign_role(request, incident, data):
         person=data["person"],
         by=request.user,
     )
-    return f"{seat.holder} is now {seat.title}."
+    if seat.holder == person_of(request.user):
+        return f"You are now {seat.title}."
+    if usable_rules(seat.holder, Urgency.ROUTINE):
+        told = "they are told through their routine notification rules"
+    else:
+        told = "they have no routine notification rule, so tell them yourself"
+    return f"{seat.holder} is now {seat.title}; {told}."
 
 
 def _release_role(request, incident, data):
