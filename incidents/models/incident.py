@@ -39,6 +39,14 @@ class IncidentQuerySet(models.QuerySet):
         return self.filter(status__in=OPEN_STATUSES)
 
 
+class IncidentManager(models.Manager.from_queryset(IncidentQuerySet)):
+    def get_queryset(self):
+        # The search vector is written by incidents.search and read only inside the
+        # database: loading it would carry every note's words into each page, and an
+        # instance that had it would write a stale copy back on save().
+        return super().get_queryset().defer("search_vector")
+
+
 class Incident(models.Model):
     title = models.CharField(max_length=200)
     severity = models.CharField(max_length=4, choices=Severity.choices)
@@ -90,7 +98,7 @@ class Incident(models.Model):
     # updates, kept up to date by incidents.search as they are written. NULL on SQLite.
     search_vector = SearchVectorField(null=True, blank=True, editable=False)
 
-    objects = IncidentQuerySet.as_manager()
+    objects = IncidentManager()
 
     class Meta:
         ordering = ["-declared_at"]
