@@ -164,18 +164,22 @@ def fire_step(timer: Timer, now: datetime) -> None:
         _schedule_step(incident, plan, *following, now)
 
 
-def _page_step(incident, plan, round_, step, now, *, cause, timer=None) -> list[Person]:
+def _page_step(
+    incident, plan, round_, step, now, *, cause, timer=None, reason=Reason.ESCALATION, by=None,
+) -> list[Person]:
     spec = plan["steps"][step]
     people = _unique(
         person for target in spec["targets"] for person in targets.resolve(target, incident, now)
     )
-    reached = _page_people(incident, people, spec["urgency"], Reason.ESCALATION, cause, now, timer)
+    reached = _page_people(incident, people, spec["urgency"], reason, cause, now, timer)
     label = f"Escalation step {step + 1} of {len(plan['steps'])}, round {round_ + 1}"
+    if reason == Reason.MANUAL_PAGE:
+        label = f"{label}, run by hand"
     gap = ""
     if not reached:
         fallback = _unique(targets.fallback(plan, incident, now))
         reached = _page_people(
-            incident, fallback, Urgency.URGENT, Reason.ESCALATION, f"{cause}:fallback", now, timer
+            incident, fallback, Urgency.URGENT, reason, f"{cause}:fallback", now, timer
         )
         gap = f"{label} reached nobody; fallback paged: {_names(reached) or 'nobody'}."
     Incident.objects.filter(pk=incident.pk).update(
@@ -184,8 +188,8 @@ def _page_step(incident, plan, round_, step, now, *, cause, timer=None) -> list[
     incident.escalation_level += 1
     text = gap or f"{label}: paged {_names(reached)}."
     timeline.record(
-        incident, Kind.ESCALATION, text, at=now, round=round_, step=step,
-        people=[p.pk for p in reached], gap=bool(gap),
+        incident, Kind.ESCALATION, text, by=by, at=now, round=round_, step=step,
+        people=[p.pk for p in reached], gap=bool(gap), manual=reason == Reason.MANUAL_PAGE,
     )
     return reached
 
@@ -268,6 +272,42 @@ def escalate_now(incident: Incident, *, by=None, now: datetime | None = None) ->
         timeline.record(incident, Kind.ESCALATION, "Escalated now by hand.", by=by, at=now)
     fire_step(pending, now)
     return True
+
+
+def next_step_by_hand(incident: Incident) -> tuple[int, int] | None:
+    """The (round, step) that follows the last step that ran (by its timer or by hand), or
+    the first; None when the policy has no step left."""
+    plan = incident.escalation_snapshot or {}
+    if not plan.get("steps"):
+        return None
+    last = (
+        TimelineEvent.objects.filter(
+            incident=incident, kind=Kind.ESCALATION, details__has_key="step"
+        )
+        .order_by("-at", "-pk")
+        .values_list("details", flat=True)
+        .first()
+    )
+    if last is None:
+        return 0, 0
+    return policies.next_position(plan, last["round"], last["step"])
+
+
+def escalate_next_by_hand(
+    incident: Incident, *, by, now: datetime | None = None
+) -> list[Person] | None:
+    """Page the next step of the policy once, as a manual page, when no timer of the policy
+    is pending (the incident was acknowledged, or is held): it re-arms nothing, so paging
+    stays stopped. None when every step has run."""
+    position = next_step_by_hand(incident)
+    if position is None:
+        return None
+    now = now or timezone.now()
+    cause = f"manual:{uuid.uuid4().hex[:12]}"
+    return _page_step(
+        incident, incident.escalation_snapshot, *position, now, cause=cause,
+        reason=Reason.MANUAL_PAGE, by=by,
+    )
 
 
 def page_now(incident: Incident, people, *, by, urgency: str = Urgency.URGENT) -> list[Person]:

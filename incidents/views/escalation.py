@@ -61,8 +61,9 @@ def escalation_plan(request, number: int):
     return _plan_page(request, incident)
 
 
-def _plan_page(request, incident: Incident, *, status: int = 200):
+def _plan_page(request, incident: Incident, *, status: int = 200, confirm=None):
     now = timezone.now()
+    acknowledged = incident.acknowledged_at is not None
     return render(
         request,
         "incidents/escalation_plan.html",
@@ -71,6 +72,8 @@ def _plan_page(request, incident: Incident, *, status: int = 200):
             "ran": ran_steps(incident),
             "upcoming": upcoming_steps(incident, now),
             "can_act": roles.has_role(request.user, *roles.OPERATORS) and incident.is_open,
+            "next_by_hand": engine.next_step_by_hand(incident) if acknowledged else None,
+            "confirm": confirm,
             "page_choices": [
                 {"kind": "person", "label": "A person", "options": Person.objects.all()},
                 {"kind": "team", "label": "Every member of a team", "options": Team.objects.all()},
@@ -85,39 +88,70 @@ def _plan_page(request, incident: Incident, *, status: int = 200):
     )
 
 
-def _page_targets(request, incident: Incident):
-    """The people a manual page form names, or None with a message when it names nobody."""
+PAGE_KINDS = {"person": Person, "team": Team, "rotation": Rotation}
+
+
+def _page_choice(request):
+    """(kind, the chosen row) from a manual page form, or None when it names nothing."""
     kind, target = request.POST.get("target_kind", ""), parse_id(request.POST.get("target"))
-    if target is None or kind not in ("person", "team", "rotation"):
+    if target is None or kind not in PAGE_KINDS:
         return None
-    return resolve({"kind": kind, kind: target}, incident, timezone.now())
+    chosen = PAGE_KINDS[kind].objects.filter(pk=target).first()
+    return (kind, chosen) if chosen is not None else None
+
+
+def _page(request, incident: Incident):
+    """First a confirmation that lists who would be paged; the page goes out only when that
+    confirmation is posted."""
+    choice = _page_choice(request)
+    if choice is None:
+        messages.error(request, "Choose a person, a team or a rotation to page.")
+        return _plan_page(request, incident, status=400)
+    kind, chosen = choice
+    people = resolve({"kind": kind, kind: chosen.pk}, incident, timezone.now())
+    if not people:
+        messages.error(request, f"{chosen} reaches nobody right now (a rotation gap?).")
+        return _plan_page(request, incident, status=400)
+    if request.POST.get("confirmed") != "yes":
+        confirm = {"kind": kind, "target": chosen, "people": people}
+        return _plan_page(request, incident, confirm=confirm)
+    with transaction.atomic():
+        reached = engine.page_now(incident, people, by=request.user)
+    names = ", ".join(p.name for p in reached) or "nobody with a usable method"
+    messages.success(request, f"Paged {names}.")
+    return redirect("incidents:escalation_plan", number=incident.pk)
+
+
+def _escalate_now(request, incident: Incident) -> None:
+    """The next step now: the pending timer's step while paging runs; after acknowledgement,
+    the step that would have come next, once, as a manual page that re-arms nothing."""
+    with transaction.atomic():
+        if engine.escalate_now(incident, by=request.user):
+            messages.success(request, "The next escalation step ran.")
+            return
+        reached = engine.escalate_next_by_hand(incident, by=request.user)
+    if reached is None:
+        messages.error(
+            request, "Every step of the escalation policy has run: page someone by hand below."
+        )
+        return
+    names = ", ".join(p.name for p in reached) or "nobody reachable"
+    messages.success(
+        request, f"The next escalation step paged {names}. Paging stays stopped: nothing "
+        "further runs on its own.",
+    )
 
 
 def _plan_action(request, incident: Incident):
     action = request.POST.get("action", "")
+    require_operator(request.user)  # leadership reads the plan; a refusal is a 403
     try:
-        require_operator(request.user)
         if not incident.is_open:
             messages.error(request, "This incident is no longer open: nothing to escalate.")
         elif action == "page":
-            people = _page_targets(request, incident)
-            if people is None:
-                messages.error(request, "Choose a person, a team or a rotation to page.")
-                return _plan_page(request, incident, status=400)
-            if not people:
-                messages.error(request, "That choice reaches nobody right now (a rotation gap?).")
-            else:
-                with transaction.atomic():
-                    reached = engine.page_now(incident, people, by=request.user)
-                names = ", ".join(p.name for p in reached) or "nobody with a usable method"
-                messages.success(request, f"Paged {names}.")
+            return _page(request, incident)
         elif action == "escalate_now":
-            with transaction.atomic():
-                ran = engine.escalate_now(incident, by=request.user)
-            if ran:
-                messages.success(request, "The next escalation step ran.")
-            else:
-                messages.error(request, "No escalation step is pending (acknowledged, or done).")
+            _escalate_now(request, incident)
         elif action == "reapply":
             with transaction.atomic():
                 engine.escalation_replan(incident)

@@ -155,6 +155,11 @@ def drill_detail(request, pk):
                 raise DrillRefused("Unknown action.")
             if form is not None and not form.is_valid():
                 raise DrillRefused("Check the form below.")
+            if action == "start" and request.POST.get("confirmed") != "yes":
+                # Starting pages real people: first a confirmation that lists them.
+                return _render_detail(request, drill, stakeholders, status, confirm_start=True,
+                                      windows_form=windows_form, add_form=add_form,
+                                      schedule_form=schedule_form)
             done = _act(request, drill, action, form)
         except DrillRefused as refusal:
             messages.error(request, str(refusal))
@@ -165,17 +170,22 @@ def drill_detail(request, pk):
         else:
             messages.success(request, done)
             return redirect(drill)
+    return _render_detail(request, drill, stakeholders, status, windows_form=windows_form,
+                          add_form=add_form, schedule_form=schedule_form)
+
+
+def _render_detail(request, drill: Drill, stakeholders, status: int, *, confirm_start=False,
+                   **forms):
     measurement = measure_drill(drill) if drill.has_started else None
     context = {
         "drill": drill,
         "stakeholders": stakeholders,
-        "windows_form": windows_form,
-        "add_form": add_form,
-        "schedule_form": schedule_form,
+        **forms,
         "measurement": measurement,
         "follow_ups": drill_follow_ups(drill, measurement) if measurement else [],
         "may_run": may_run_drills(request.user),
         "services": list(drill.services.order_by("tier", "name")),
+        "confirm_start": confirm_start,
     }
     return render(request, "playbooks/drill_detail.html", context, status=status)
 

@@ -60,11 +60,11 @@ def test_logged_out_visitors_are_sent_to_log_in(client, drill):
 def test_only_commanders_plan_and_run(client_as, org, drill, name):
     client = client_as(name)
     assert client.get("/drills/new/").status_code == 403
-    response = client.post(drill.get_absolute_url(), {"action": "start"})
+    response = client.post(drill.get_absolute_url(), {"action": "start", "confirmed": "yes"})
     assert response.status_code == 403
     drill.refresh_from_db()
     assert drill.status == "planned" and not Incident.objects.filter(is_drill=True).exists()
-    assert "Start the drill now" not in client.get(drill.get_absolute_url()).content.decode()
+    assert "Start the drill" not in client.get(drill.get_absolute_url()).content.decode()
 
 
 def test_a_commander_plans_a_drill_and_sees_the_expected_stakeholders(client_as, org):
@@ -79,7 +79,7 @@ def test_a_commander_plans_a_drill_and_sees_the_expected_stakeholders(client_as,
     for name in ("Olu Oncall", "Priya Manager", "Lena Leader", "Hannah Head"):
         assert name in html
     assert "Cross-functional group reaches nobody now." in html
-    assert "Start the drill now" in html
+    assert "Start the drill…" in html
 
 
 def test_a_drill_needs_a_scenario_or_a_playbook(client_as, org):
@@ -118,6 +118,15 @@ def test_an_invalid_window_is_refused_and_changes_nothing(client_as, drill):
 def test_a_commander_starts_it_and_the_page_becomes_its_report(client_as, drill, org, cast):
     client = client_as("commander")
     response = client.post(drill.get_absolute_url(), {"action": "start"})
+    # First the people it pages, and nothing started yet.
+    html = response.content.decode()
+    assert response.status_code == 200 and 'id="confirm-start"' in html
+    names = [s.person_name for s in drill.stakeholders.all()]
+    assert names and all(f"<li>{name} (" in html for name in names)
+    assert f"page {len(names)} people?" in html
+    drill.refresh_from_db()
+    assert drill.status == "planned" and not Incident.objects.filter(is_drill=True).exists()
+    response = client.post(drill.get_absolute_url(), {"action": "start", "confirmed": "yes"})
     assert response.status_code == 302
     drill.refresh_from_db()
     assert drill.status == "running" and drill.incident.is_drill

@@ -87,7 +87,7 @@ def test_a_planned_drill_offers_its_windows_and_the_start(browser_login, live_se
     page = browser_login("commander")
     page.goto(f"{live_server.url}{drill.get_absolute_url()}")
     assert page.locator("#stakeholders tbody tr").count() == 3
-    assert page.get_by_role("button", name="Start the drill now").is_visible()
+    assert page.get_by_role("button", name="Start the drill…").is_visible()
     page.get_by_label("Reach window for Lena Leader (minutes)").fill("12")
     page.get_by_role("button", name="Save the windows").click()
     page.wait_for_load_state()

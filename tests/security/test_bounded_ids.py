@@ -30,7 +30,7 @@ def incident(cast):
 def page(client, incident, kind, target):
     return client.post(
         f"/incidents/{incident.pk}/escalation/",
-        {"action": "page", "target_kind": kind, "target": target},
+        {"action": "page", "target_kind": kind, "target": target, "confirmed": "yes"},
     )
 
 
