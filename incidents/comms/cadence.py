@@ -29,6 +29,7 @@ from ..timers import cancel, register, schedule
 from .render import when
 
 UPDATE_REMINDER = "comms_update_reminder"
+FINAL_UPDATE_DUE = "comms_final_update_due"
 HUDDLE_REMINDER = "comms_huddle_reminder"
 REMINDER_LEAD = timedelta(minutes=5)
 HUDDLE_LEAD = timedelta(minutes=5)
@@ -129,6 +130,28 @@ def fire_update_reminder(timer: Timer, now: datetime) -> None:
             "commander seat to remind."
         )
     timeline.record(incident, Kind.NOTIFICATION, note, at=now, people=[p.pk for p in reached])
+
+
+@register(FINAL_UPDATE_DUE)
+def fire_final_update_due(timer: Timer, now: datetime) -> None:
+    """The final public update of a resolved incident still waits as a draft."""
+    incident = Incident.objects.filter(pk=timer.incident_id).first()
+    if incident is None or incident.is_open or not wrap_up_due(incident):
+        return
+    text = (
+        f"{incident.reference} is resolved, but its final public update still waits as a "
+        "draft: customers still see it unresolved. Publish it from the incident's updates page."
+    )
+    people = reminder_people(incident)
+    reached = [
+        p for p in people
+        if _tell(p, incident, text=text, cause=f"timer:{timer.pk}", now=now, timer=timer)
+    ]
+    told = f"told {_names(reached)}" if reached else "nobody could be reminded"
+    timeline.record(
+        incident, Kind.NOTIFICATION, f"Final public update overdue; {told}.", at=now,
+        people=[p.pk for p in reached],
+    )
 
 
 # --- huddles --------------------------------------------------------------------------------

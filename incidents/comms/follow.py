@@ -3,7 +3,7 @@
 from ..models import IncidentStatus
 
 # Importing cadence and maintenance registers their timer kinds with the sweep.
-from . import cadence, maintenance, service_status  # noqa: F401
+from . import cadence, final_update, maintenance, service_status  # noqa: F401
 
 
 def incident_declared(incident, *, by, at) -> None:
@@ -14,9 +14,11 @@ def incident_declared(incident, *, by, at) -> None:
 
 
 def incident_status_changed(incident, *, status: str, by, at) -> None:
-    """After a status change: resolving returns the public services to what remains."""
+    """After a status change: resolving returns the public services to what remains and
+    publishes (or drafts) the final public update."""
     if status == IncidentStatus.RESOLVED:
         service_status.status_follow_resolution(incident, by=by, at=at)
+        final_update.resolution_follow(incident, by=by, at=at)
 
 
 def incident_changed(incident, *, by, at) -> None:

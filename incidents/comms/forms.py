@@ -89,7 +89,9 @@ CARRIED_OVER = (
 )
 
 
-def draft_initial(last: StatusUpdate | None, *, public_allowed: bool) -> dict:
+def draft_initial(last, *, public_allowed: bool) -> dict:
+    """``last``: the last StatusUpdate, or a waiting Draft (the final update of a resolved
+    incident), or None."""
     if last is None:
         return {}
     initial = {name: getattr(last, name) for name in CARRIED_OVER}

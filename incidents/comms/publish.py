@@ -19,6 +19,7 @@ from ..models.communications import EXTERNAL_AUDIENCES
 from ..search import search_index_add, update_text
 from ..services import timeline
 from ..services.authority import actor_name, person_of, require
+from ..timers import cancel
 from . import cadence, distribute, subscribers
 from .authority import require_poster
 from .glossary import Flag, NameBook, jargon_flags
@@ -91,14 +92,16 @@ def default_next_update(incident: Incident, now: datetime) -> datetime | None:
     return now + timedelta(minutes=minutes) if minutes else None
 
 
-def check_draft(incident: Incident, draft: Draft, *, by) -> None:
-    """Refuse what no confirmation can fix: the poster's rights, missing answers, a drill
-    going public, a next update in the past."""
-    require_poster(by, incident)
+def check_draft(incident: Incident, draft: Draft, *, by, system: bool = False) -> None:
+    """Refuse what no confirmation can fix: the poster's rights (none for the portal's own
+    ``system`` update), missing answers, a drill going public, a next update in the past."""
+    if not system:
+        require_poster(by, incident)
     if draft.is_public:
         if incident.is_drill:
             raise UpdateRefused("A drill's updates stay internal: customers never see drills.")
-        require(by, DecisionAuthority.Action.PUBLISH_CUSTOMERS, incident.severity, incident)
+        if not system:
+            require(by, DecisionAuthority.Action.PUBLISH_CUSTOMERS, incident.severity, incident)
     missing = draft.missing_answers()
     if missing:
         raise UpdateRefused(
@@ -112,7 +115,7 @@ def check_draft(incident: Incident, draft: Draft, *, by) -> None:
 @transaction.atomic
 def update_publish(
     *, incident: Incident, draft: Draft, by, confirm_flagged: bool = False,
-    now: datetime | None = None,
+    now: datetime | None = None, system: bool = False,
 ) -> StatusUpdate:
     """Publish ``draft`` on ``incident``.
 
@@ -126,7 +129,7 @@ def update_publish(
        page's followers once the transaction commits.
     """
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
-    check_draft(incident, draft, by=by)
+    check_draft(incident, draft, by=by, system=system)
     book = NameBook.load()
     flags = draft_flags(draft, book)
     blocking = [flag for flag in flags if flag.blocking]
@@ -162,6 +165,8 @@ def update_publish(
     if incident.is_open:
         engine.target_met(incident, "update", now)
         cadence.plan_reminder(incident, now, promised=draft.next_update_at)
+    elif update.is_public:
+        cancel(incident=incident, kinds=[cadence.FINAL_UPDATE_DUE])  # the final one is out
 
     reached = distribute.update_distribute(update, incident, now=now, exclude=person_of(by))
     timeline.record(

@@ -26,6 +26,7 @@ from portal.roles import role_required
 from .. import forms
 from ..catalog.impact import failure_impact
 from ..clocks import TargetBook, incident_clocks
+from ..comms.final_update import is_public_incident, publishes_at_once
 from ..models import (
     STANDARD_ROLES,
     Decision,
@@ -291,8 +292,10 @@ def _page_context(request, incident: Incident, bound: dict | None = None):
     return context, viewer
 
 
-def _render_page(request, incident: Incident, *, bound=None, status: int = 200):
+def _render_page(request, incident: Incident, *, bound=None, status: int = 200,
+                 resolve_warned=None):
     context, viewer = _page_context(request, incident, bound)
+    context["resolve_warned"] = resolve_warned
     # htmx only swaps 2xx answers: a refused htmx action shows its message with a 200.
     name = f"{TEMPLATE}#page" if request.htmx else TEMPLATE
     with timezone.override(viewer.zone):
@@ -315,8 +318,44 @@ def _unacknowledge(request, incident, data):
     return "Acknowledgement withdrawn."
 
 
+class ResolveWarned(Exception):
+    """Resolving would leave something undone: the page asks before going on."""
+
+    def __init__(self, warnings: list[str], note: str):
+        super().__init__(" ".join(warnings))
+        self.warnings, self.note = warnings, note
+
+
+def resolve_warnings(incident: Incident, user) -> list[str]:
+    """What resolving now would leave undone: open tasks, and a final public update that
+    would wait as a draft (the resolver may not publish to customers)."""
+    warnings = []
+    open_tasks = [t.title for t in incident.tasks.filter(done_at__isnull=True)]
+    if open_tasks:
+        warnings.append(
+            f"{len(open_tasks)} task{'s are' if len(open_tasks) != 1 else ' is'} still open: "
+            + "; ".join(open_tasks) + "."
+        )
+    if is_public_incident(incident) and not publishes_at_once(incident, user):
+        warnings.append(
+            "You may not publish to customers: the final “Resolved” update will wait as a "
+            "draft for the communications lead, and the status page shows the incident "
+            "unresolved until it is published."
+        )
+    return warnings
+
+
 def _set_status(request, incident, data):
+    resolving = data["to"] == IncidentStatus.RESOLVED
+    if resolving and request.POST.get("confirmed") != "yes":
+        warnings = resolve_warnings(incident, request.user)
+        if warnings:
+            raise ResolveWarned(warnings, data["note"])
     incident_set_status(incident=incident, status=data["to"], by=request.user, note=data["note"])
+    if resolving and is_public_incident(incident):
+        if incident.status_updates.filter(incident_status=IncidentStatus.RESOLVED).exists():
+            return "Resolved: the “Resolved” update is on the status page."
+        return "Resolved: the final public update waits as a draft on the updates page."
     return f"Status is now {IncidentStatus(data['to']).label}."
 
 
@@ -491,6 +530,8 @@ def _act(request, number: int):
 
     try:
         done = action.run(request, incident, data)
+    except ResolveWarned as warned:
+        return _render_page(request, incident, resolve_warned=warned)
     except (TransitionRefused, NotAllowed) as refusal:
         status = 403 if isinstance(refusal, NotAllowed) else 400
         message = str(refusal)

@@ -21,7 +21,7 @@ from portal.ids import parse_id
 from portal.roles import role_required
 
 from ..clocks import TargetBook, incident_clocks
-from ..comms import cadence
+from ..comms import cadence, final_update
 from ..comms.authority import may_post
 from ..comms.forms import DraftForm, FollowForm, HuddleForm, ServiceStatusForm, draft_initial
 from ..comms.glossary import NameBook
@@ -138,7 +138,8 @@ def _draft_form(request, incident: Incident, data=None) -> DraftForm:
     allowed = may_publish_public(request.user, incident)
     if data is not None:
         return DraftForm(data, prefix=DRAFT, public_allowed=allowed)
-    last = incident.status_updates.order_by("-posted_at", "-id").first()
+    waiting = final_update.waiting_draft(incident) if cadence.wrap_up_due(incident) else None
+    last = waiting[0] if waiting else incident.status_updates.order_by("-posted_at", "-id").first()
     return DraftForm(
         prefix=DRAFT, public_allowed=allowed,
         initial=draft_initial(last, public_allowed=allowed),
@@ -172,6 +173,7 @@ def _page_context(request, incident: Incident, *, draft_form=None, huddle_form=N
             incident.huddles.filter(at__gte=timezone.now()).prefetch_related("invitees")
         ),
         "wrap_up_due": cadence.wrap_up_due(incident),
+        "final_waiting": final_update.waiting_draft(incident),
         "person": person,
     }
 

@@ -186,6 +186,8 @@ def test_the_page_schedules_a_huddle_for_operators_only(org, client_as):
 
 
 def test_a_resolved_incident_without_a_final_update_prompts_the_wrap_up(org, cast, client_as):
+    # An internal incident: a public one gets its final public update on resolving.
+    org["incident"].services.update(public=False)
     publish(org, cast["comms"], T0 + timedelta(minutes=10))
     with time_machine.travel(T0 + timedelta(minutes=20), tick=False):
         incident_set_status(incident=org["incident"], status="resolved", by=cast["commander"])
