@@ -119,6 +119,8 @@ def service_detail(request, slug):
         "recent_incidents": list(service.incidents.order_by("-declared_at")[:RECENT_INCIDENTS]),
         "viewer_zone": _viewer_zone(request.user),
         "may_declare": may_declare(request.user),
+        # A roster admin reads the catalog but not incidents: no links to pages it may not open.
+        "may_open_incidents": roles.has_role(request.user, roles.LEADERSHIP, *roles.OPERATORS),
     }
     return render(request, "incidents/service_detail.html", context)
 

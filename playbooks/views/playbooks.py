@@ -16,7 +16,12 @@ from ..diff import line_diff
 from ..facts import live_facts
 from ..forms import AttachForm, PlaybookForm
 from ..models import Playbook, PlaybookVersion
-from ..permissions import PLAYBOOK_READERS, may_attach_playbooks, may_edit_playbooks
+from ..permissions import (
+    PLAYBOOK_READERS,
+    may_attach_playbooks,
+    may_edit_playbooks,
+    may_read_drills,
+)
 from ..rendering import render_markdown
 from ..services import (
     PlaybookRefused,
@@ -50,6 +55,7 @@ def playbook_list(request):
         "stale_count": sum(1 for p in playbooks if p.flag_stale),
         "uncovered": list(uncovered),
         "may_edit": may_edit_playbooks(request.user),
+        "may_read_drills": may_read_drills(request.user),
     }
     return render(request, "playbooks/playbook_list.html", context)
 

@@ -114,7 +114,7 @@ def test_leader_sees_charts_drawn_and_the_panels_follow_changes(cast, browser_lo
     screenshot(page, "dashboard")
 
     Service.objects.filter(pk=signup.pk).update(status=ServiceStatus.MAJOR_OUTAGE)
-    critical = page.locator("#critical-heading + table")
+    critical = page.locator("#critical-heading + .table-scroll table")
     critical.get_by_text("Major outage").wait_for(timeout=WITHIN_ONE_POLL_MS)
     assert page.evaluate("window.dashboardNeverReloaded") is True
 

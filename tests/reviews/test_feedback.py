@@ -3,6 +3,7 @@ to the owner team of what it is about, its manager is told, and the service page
 shows it."""
 
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 import time_machine
@@ -157,11 +158,24 @@ def test_the_form_asks_which_service_when_feedback_is_about_one(client_as, incid
     assert not Feedback.objects.exists()
 
 
-def test_the_incident_page_partial_links_the_review_and_the_feedback_form(incident):
-    html = render_to_string("reviews/incident_review.html", {"incident": incident})
+def review_panel(incident, user) -> str:
+    return render_to_string(
+        "reviews/incident_review.html",
+        {"incident": incident, "request": SimpleNamespace(user=user)},
+    )
+
+
+def test_the_incident_page_partial_links_the_review_and_the_feedback_form(incident, cast):
+    html = review_panel(incident, cast["commander"])
     assert f"/reviews/incidents/{incident.pk}/feedback/" in html
     assert "A review draft is made" in html
     review = review_draft(incident=incident)
     incident.refresh_from_db()
-    html = render_to_string("reviews/incident_review.html", {"incident": incident})
+    html = review_panel(incident, cast["commander"])
     assert review.get_absolute_url() in html and review.reference in html
+
+
+def test_the_feedback_link_is_left_out_for_whoever_may_not_give_it(incident, cast):
+    link = f"/reviews/incidents/{incident.pk}/feedback/"
+    assert link in review_panel(incident, cast["responder"])
+    assert link not in review_panel(incident, cast["leader"])

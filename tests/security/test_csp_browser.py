@@ -147,7 +147,7 @@ def test_the_dashboard_draws_its_charts_and_polls_under_the_policy(cast, open_as
     for index in range(canvases.count()):
         assert canvases.nth(index).get_attribute("data-drawn") == "1"
     Service.objects.filter(pk=signup.pk).update(status=ServiceStatus.MAJOR_OUTAGE)
-    critical = page.locator("#critical-heading + table")
+    critical = page.locator("#critical-heading + .table-scroll table")
     critical.get_by_text("Major outage").wait_for(timeout=WITHIN_ONE_POLL_MS)
     screenshot(page, "dashboard-under-csp")
     assert watched.violations() == []
