@@ -15,6 +15,7 @@ from django.utils.html import format_html
 from .. import people_csv
 from ..models import ContactMethod, NotificationRule, Person
 from .history import HistoryAdmin
+from .time_zones import TimeZoneChoiceMixin
 
 # The checked file waits here between the preview and the confirmation.
 PENDING_IMPORT = "people_csv_import"
@@ -63,7 +64,7 @@ class NotificationRuleInline(admin.TabularInline):
 
 
 @admin.register(Person)
-class PersonAdmin(HistoryAdmin):
+class PersonAdmin(TimeZoneChoiceMixin, HistoryAdmin):
     list_display = [
         "name",
         "email",

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from ..models import LayerParticipant, Override, Person, Rotation, RotationLayer
 from .history import HistoryAdmin
+from .time_zones import TimeZoneChoiceMixin
 
 # Overrides that ended longer ago than this are history; the inline would only grow with them.
 RECENT_OVERRIDES = timedelta(days=30)
@@ -39,7 +40,7 @@ class OverrideInline(admin.TabularInline):
 
 
 @admin.register(Rotation)
-class RotationAdmin(HistoryAdmin):
+class RotationAdmin(TimeZoneChoiceMixin, HistoryAdmin):
     list_display = ["name", "team", "time_zone", "layer_count"]
     list_filter = ["team"]
     search_fields = ["name", "slug", "description", "team__name"]
