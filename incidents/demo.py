@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from portal import roles
 
+from .comms.service_status import status_recording_start
 from .models import (
     AudienceGroup,
     Connector,
@@ -345,6 +346,7 @@ def _seed_services(teams: dict[str, Team], rotations: dict[str, Rotation]) -> No
             },
         )[0]
         service.connectors.set([connectors[c] for c in used])
+        status_recording_start(service)
         services[slug] = service
     for slug, spec in SERVICES.items():
         for upstream in spec[7]:

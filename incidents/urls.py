@@ -110,6 +110,7 @@ urlpatterns += [
     path("maintenance/", status_views.maintenance, name="maintenance"),
     path("status/", status_views.status_page, name="status_page"),
     path("status/feed.atom", status_views.status_feed, name="status_feed"),
+    path("status/history/", status_views.status_history, name="status_history"),
     path("status/subscribe/", status_views.status_subscribe, name="status_subscribe"),
     path("status/confirm/<str:token>/", status_views.status_confirm, name="status_confirm"),
     path("status/unsubscribe/<str:token>/", status_views.status_unsubscribe,

@@ -5,7 +5,9 @@ import re
 from django import forms
 from django.contrib import admin
 from django.db.models import Count
+from django.utils import timezone
 
+from ..comms.service_status import status_record, status_recording_start
 from ..models import (
     Connector,
     DecisionAuthority,
@@ -129,6 +131,15 @@ class ServiceAdmin(admin.ModelAdmin):
         ),
     ]
     readonly_fields = ["held_status", "status_automatic"]
+
+    def save_model(self, request, obj, form, change):
+        """A status set here is recorded like any other change (the status page's uptime
+        is read from the records); a new service starts its history."""
+        super().save_model(request, obj, form, change)
+        if change and "status" in form.changed_data:
+            status_record(obj, obj.status, at=timezone.now())
+        else:
+            status_recording_start(obj)
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         field = super().formfield_for_dbfield(db_field, request, **kwargs)

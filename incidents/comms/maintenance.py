@@ -18,7 +18,7 @@ from ..services import timeline
 from ..services.authority import actor_name, require_operator
 from ..timers import cancel, register, schedule
 from .render import when
-from .service_status import status_from_incidents
+from .service_status import status_from_incidents, status_record
 
 WINDOW_START = "comms_maintenance_start"
 WINDOW_END = "comms_maintenance_end"
@@ -127,9 +127,9 @@ def maintenance_cancel(*, window: MaintenanceWindow, by, now: datetime | None = 
 
 
 def window_begin(window: MaintenanceWindow, now: datetime) -> None:
-    Service.objects.filter(
-        pk__in=window.services.values("pk"), status=ServiceStatus.OPERATIONAL
-    ).update(status=ServiceStatus.MAINTENANCE)
+    for service in window.services.filter(status=ServiceStatus.OPERATIONAL):
+        Service.objects.filter(pk=service.pk).update(status=ServiceStatus.MAINTENANCE)
+        status_record(service, ServiceStatus.MAINTENANCE, at=now)
 
 
 def window_finish(window: MaintenanceWindow, now: datetime) -> None:
@@ -137,6 +137,7 @@ def window_finish(window: MaintenanceWindow, now: datetime) -> None:
         remaining = status_from_incidents(service, now)
         if remaining != service.status:
             Service.objects.filter(pk=service.pk).update(status=remaining)
+            status_record(service, remaining, at=now)
 
 
 @register(WINDOW_START)

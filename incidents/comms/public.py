@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Prefetch
+from django.db.models import OuterRef, Prefetch, Q, Subquery
 from django.utils.feedgenerator import Atom1Feed
 
 from ..models import (
@@ -22,13 +22,15 @@ from ..models import (
     MaintenanceWindow,
     Service,
     ServiceStatus,
+    ServiceStatusChange,
     StatusUpdate,
 )
 from .render import PUBLIC_STATUS, status_page_url
-from .service_status import severity_statuses, worst
+from .service_status import worst
 
+# The status page shows two weeks; its archive (/status/history/) ninety days.
+PAGE_DAYS = 14
 HISTORY_DAYS = 90
-RECENT_DAYS = 7
 FEED_ITEMS = 50
 Status = ServiceStatus
 OVERALL = {
@@ -44,16 +46,31 @@ def page_title() -> str:
     return getattr(settings, "STATUS_PAGE_TITLE", "Service status")
 
 
+UP = (Status.OPERATIONAL, Status.MAINTENANCE)
+
+
 @dataclass(frozen=True)
 class Day:
+    """One UTC day of a service: its worst recorded status and its uptime (the share of
+    the recorded part of the day it was operational or in maintenance); both None before
+    recording began."""
+
     day: date
-    status: str
+    status: str | None
+    uptime: float | None = None
+
+    @property
+    def css(self) -> str:
+        return self.status or "nodata"
 
     @property
     def label(self) -> str:
+        if self.status is None:
+            return f"{self.day:%d %b %Y}: no data"
+        percent = f"{self.uptime * 100:.1f}".removesuffix(".0") + " % up"
         if self.status == Status.OPERATIONAL:
-            return f"{self.day:%d %b %Y}: no incidents"
-        return f"{self.day:%d %b %Y}: {Status(self.status).label.lower()}"
+            return f"{self.day:%d %b %Y}: {percent}"
+        return f"{self.day:%d %b %Y}: {percent}, {Status(self.status).label.lower()}"
 
 
 @dataclass(frozen=True)
@@ -70,7 +87,19 @@ class PublicService:
 
     @property
     def troubled_days(self) -> int:
-        return sum(1 for d in self.days if d.status != Status.OPERATIONAL)
+        return sum(1 for d in self.days if d.status not in (None, Status.OPERATIONAL))
+
+    @property
+    def uptime(self) -> float | None:
+        """Over the days with data, weighted alike."""
+        known = [d.uptime for d in self.days if d.uptime is not None]
+        return sum(known) / len(known) if known else None
+
+    @property
+    def uptime_label(self) -> str:
+        if self.uptime is None:
+            return "no data yet"
+        return f"{self.uptime * 100:.2f}".rstrip("0").rstrip(".") + " % uptime"
 
 
 @dataclass(frozen=True)
@@ -130,66 +159,75 @@ def public_updates():
     )
 
 
-def day_statuses(intervals, first_day: date, days: int = HISTORY_DAYS) -> list[str]:
-    """The worst status of each of ``days`` days from ``first_day`` (UTC days), given
-    ``(start, end, status)`` intervals. Pure: the history bars' one source."""
-    statuses = [Status.OPERATIONAL.value] * days
-    for start, end, status in intervals:
-        if end <= start:
-            continue
-        first = (start.astimezone(UTC).date() - first_day).days
-        # An interval ending exactly at midnight does not touch the next day.
-        last = ((end - timedelta(microseconds=1)).astimezone(UTC).date() - first_day).days
-        for index in range(max(first, 0), min(last, days - 1) + 1):
-            statuses[index] = worst([statuses[index], status])
-    return statuses
+def recorded_days(changes, before: str | None, first_day: date, days: int,
+                  now: datetime) -> list[Day]:
+    """Each of ``days`` UTC days from ``first_day`` to today, from the recorded status
+    ``changes`` (``(at, status)`` in order, within the window) and ``before``, the status at
+    the window's start (None when recording began later). Pure: the bars' one source."""
+    start = datetime.combine(first_day, datetime.min.time(), tzinfo=UTC)
+    spans = [(start, before)] if before is not None else []
+    spans += [(at, status) for at, status in changes]
+    observed, up = [0.0] * days, [0.0] * days
+    worst_of: list[str | None] = [None] * days
+    for index, (begin, status) in enumerate(spans):
+        end = spans[index + 1][0] if index + 1 < len(spans) else now
+        begin = max(begin, start)
+        while begin < end:
+            day = (begin.astimezone(UTC).date() - first_day).days
+            if day >= days:
+                break
+            day_end = start + timedelta(days=day + 1)
+            seconds = (min(end, day_end) - begin).total_seconds()
+            observed[day] += seconds
+            if status in UP:
+                up[day] += seconds
+            worst_of[day] = worst([worst_of[day] or status, status])
+            begin = day_end
+    return [
+        Day(first_day + timedelta(days=i), worst_of[i],
+            up[i] / observed[i] if observed[i] else None)
+        if worst_of[i] is not None else Day(first_day + timedelta(days=i), None)
+        for i in range(days)
+    ]
 
 
-def _history(services: list[Service], now: datetime) -> dict[int, list[Day]]:
-    first_day = now.astimezone(UTC).date() - timedelta(days=HISTORY_DAYS - 1)
+def _history(services: list[Service], now: datetime, days: int) -> dict[int, list[Day]]:
+    """Two queries whatever the number of services and changes: the changes in the window,
+    and (on ``services``, annotated) each service's status when the window began."""
+    first_day = now.astimezone(UTC).date() - timedelta(days=days - 1)
     since = datetime.combine(first_day, datetime.min.time(), tzinfo=UTC)
-    mapping = severity_statuses()
-    ids = {s.pk for s in services}
-    intervals: dict[int, list] = {pk: [] for pk in ids}
-    incidents = (
-        public_incidents()
-        .exclude(resolved_at__lt=since)
-        .prefetch_related(Prefetch("services", queryset=Service.objects.filter(public=True)))
-    )
-    for incident in incidents:
-        status = mapping.get(incident.severity, Status.OPERATIONAL)
-        end = incident.resolved_at or now
-        for service in incident.services.all():
-            if service.pk in ids:
-                intervals[service.pk].append((incident.declared_at, end, status))
-    windows = MaintenanceWindow.objects.filter(public=True, ends_at__gte=since, starts_at__lte=now)
-    for window in windows.prefetch_related("services"):
-        end = min(window.ends_at, window.cancelled_at or window.ends_at, now)
-        for service in window.services.all():
-            if service.pk in ids:
-                intervals[service.pk].append((window.starts_at, end, Status.MAINTENANCE))
+    changes: dict[int, list] = {s.pk: [] for s in services}
+    rows = ServiceStatusChange.objects.filter(
+        service__in=[s.pk for s in services], at__gte=since, at__lte=now
+    ).order_by("at", "pk").values_list("service_id", "at", "status")
+    for service_id, at, status in rows:
+        changes[service_id].append((at, status))
     return {
-        pk: [
-            Day(first_day + timedelta(days=i), status)
-            for i, status in enumerate(day_statuses(spans, first_day))
-        ]
-        for pk, spans in intervals.items()
+        s.pk: recorded_days(changes[s.pk], s.status_before, first_day, days, now)
+        for s in services
     }
 
 
-def areas(now: datetime) -> list[Area]:
+def public_services_with_history(since: datetime):
+    before = ServiceStatusChange.objects.filter(
+        service=OuterRef("pk"), at__lt=since
+    ).order_by("-at", "-pk").values("status")[:1]
+    return Service.objects.filter(public=True).annotate(status_before=Subquery(before))
+
+
+def areas(now: datetime, days: int = PAGE_DAYS) -> list[Area]:
     """Public services grouped by business area, each with its status and history."""
-    services = list(Service.objects.filter(public=True).order_by("business_process", "name"))
-    history = _history(services, now)
+    first_day = now.astimezone(UTC).date() - timedelta(days=days - 1)
+    since = datetime.combine(first_day, datetime.min.time(), tzinfo=UTC)
+    services = list(
+        public_services_with_history(since).order_by("business_process", "name")
+    )
+    history = _history(services, now, days)
     grouped: dict[str, list[PublicService]] = {}
     for service in services:
-        days = history[service.pk]
-        # Today also shows what the service shows now (an incident with no public update yet
-        # still sets the status it was declared with).
-        days[-1] = Day(days[-1].day, worst([days[-1].status, service.status]))
         grouped.setdefault(service.business_process, []).append(
             PublicService(
-                service.name, service.status, days,
+                service.name, service.status, history[service.pk],
                 automatic=service.status_automatic and service.status != Status.OPERATIONAL,
             )
         )
@@ -228,11 +266,12 @@ def _public_incident(incident: Incident) -> PublicIncident:
     )
 
 
-def incidents(now: datetime) -> tuple[list[PublicIncident], list[PublicIncident]]:
-    """The active public incidents, and those resolved in the last ``RECENT_DAYS`` days."""
+def incidents(now: datetime, days: int = PAGE_DAYS) -> tuple[list[PublicIncident],
+                                                              list[PublicIncident]]:
+    """The active public incidents, and those resolved in the last ``days`` days."""
     rows = (
         public_incidents()
-        .filter(declared_at__gte=now - timedelta(days=HISTORY_DAYS))
+        .filter(Q(resolved_at__isnull=True) | Q(resolved_at__gte=now - timedelta(days=days)))
         .prefetch_related(
             Prefetch("services", queryset=Service.objects.filter(public=True).order_by("name")),
             Prefetch(
@@ -249,7 +288,7 @@ def incidents(now: datetime) -> tuple[list[PublicIncident], list[PublicIncident]
     for incident in rows:
         if incident.status in OPEN_STATUSES:
             active.append(_public_incident(incident))
-        elif incident.resolved_at and incident.resolved_at >= now - timedelta(days=RECENT_DAYS):
+        elif incident.resolved_at:
             recent.append(_public_incident(incident))
     return active, recent
 
@@ -277,10 +316,10 @@ def maintenance(now: datetime) -> list[PublicMaintenance]:
     return out
 
 
-def page_context(now: datetime) -> dict:
-    groups = areas(now)
+def page_context(now: datetime, days: int = PAGE_DAYS) -> dict:
+    groups = areas(now, days)
     status, label = overall(groups)
-    active, recent = incidents(now)
+    active, recent = incidents(now, days)
     return {
         "title": page_title(),
         "areas": groups,
@@ -289,7 +328,7 @@ def page_context(now: datetime) -> dict:
         "active_incidents": active,
         "recent_incidents": recent,
         "maintenance": maintenance(now),
-        "history_days": HISTORY_DAYS,
+        "history_days": days,
         "now": now,
     }
 

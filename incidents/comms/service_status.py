@@ -25,6 +25,7 @@ from ..models import (
     MaintenanceWindow,
     Service,
     ServiceStatus,
+    ServiceStatusChange,
     ServiceStatusRule,
     TimelineEvent,
 )
@@ -75,6 +76,23 @@ def status_from_incidents(service: Service, now: datetime, *, exclude=None) -> s
     return worst(statuses)
 
 
+def status_record(service: Service, status: str, *, at, incident=None,
+                  automatic: bool = False) -> ServiceStatusChange:
+    """Remember that ``service`` shows ``status`` from ``at`` on: every change of a
+    service's status goes through here, and the status page's uptime is read from it."""
+    return ServiceStatusChange.objects.create(
+        service=service, status=status, at=at, incident=incident, automatic=automatic
+    )
+
+
+def status_recording_start(service: Service, at=None) -> None:
+    """A service that has no recorded status yet (new in the catalog) starts its history
+    with the status it shows now."""
+    if not ServiceStatusChange.objects.filter(service=service).exists():
+        status_record(service, service.status, at=at or timezone.now(),
+                      automatic=service.status_automatic)
+
+
 def _change(service: Service, status: str, *, incident: Incident, by, at, why: str) -> bool:
     """Show ``status`` for ``service``; a change nobody made (``by`` None) is held when
     the service says so. True when the public status changed."""
@@ -91,6 +109,7 @@ def _change(service: Service, status: str, *, incident: Incident, by, at, why: s
         setattr(service, name, value)
     if old == status:
         return False
+    status_record(service, status, at=at, incident=incident, automatic=automatic)
     detected = ", detected automatically" if automatic and service.public else ""
     timeline.record(
         incident,

@@ -6,6 +6,7 @@ from .catalog import (
     ResponseTarget,
     Service,
     ServiceDependency,
+    ServiceStatusChange,
     Team,
 )
 from .choices import Platform, ServiceStatus, Severity, Tier, Urgency
@@ -84,6 +85,7 @@ __all__ = [
     "Service",
     "ServiceDependency",
     "ServiceStatus",
+    "ServiceStatusChange",
     "ServiceStatusRule",
     "ServiceSubscription",
     "Severity",

@@ -120,6 +120,26 @@ class Service(models.Model):
         return TIER_MEANING[Tier(self.tier)]
 
 
+class ServiceStatusChange(models.Model):
+    """A service's status from ``at`` on, recorded as it changes: the history the status
+    page's uptime is computed from. Before a service's first row nothing is known."""
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="status_changes")
+    status = models.CharField(max_length=20, choices=ServiceStatus.choices)
+    at = models.DateTimeField()
+    automatic = models.BooleanField(default=False)
+    incident = models.ForeignKey(
+        "incidents.Incident", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+    )
+
+    class Meta:
+        ordering = ["service", "at", "pk"]
+        indexes = [models.Index(fields=["service", "at"])]
+
+    def __str__(self):
+        return f"{self.service} → {self.get_status_display()} at {self.at:%Y-%m-%d %H:%M}"
+
+
 class ServiceDependency(models.Model):
     """``service`` needs ``depends_on`` to work. The edges must form a DAG."""
 

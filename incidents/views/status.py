@@ -35,6 +35,14 @@ def status_page(request):
 
 @login_not_required
 @require_safe
+def status_history(request):
+    """The archive: ninety days of each public service's uptime, and the incidents."""
+    context = public.page_context(timezone.now(), days=public.HISTORY_DAYS)
+    return render(request, "incidents/status_history.html", context)
+
+
+@login_not_required
+@require_safe
 def status_feed(request):
     feed = public.feed(timezone.now())
     response = HttpResponse(content_type=f"{feed.content_type}")

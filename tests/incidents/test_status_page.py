@@ -6,12 +6,15 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from incidents.comms.maintenance import maintenance_schedule
-from incidents.comms.public import day_statuses
+from incidents.comms.public import recorded_days
 from incidents.comms.publish import update_publish
 from incidents.comms.render import Draft
+from incidents.comms.service_status import status_record
 from incidents.models import Connector, StatusUpdate
 from incidents.services import incident_assign_role, incident_declare
 from tests.incidents.factories import make_person, make_service
@@ -164,17 +167,60 @@ def test_public_maintenance_shows_with_its_public_services_only(client, world):
     assert "Quiet internal work" not in page and "Records reindex" not in page
 
 
-def test_each_public_service_has_a_ninety_day_history_bar(client, world):
-    page = get_page(client)
+def bars_of(page):
     bars = re.findall(r'<ol class="sp-bar"[^>]*>(.*?)</ol>', page, re.S)
-    assert len(bars) == 2
-    days = [re.findall(r'class="sp-day sp-(\w+)"', bar) for bar in bars]
-    assert all(len(d) == 90 for d in days)
+    return [re.findall(r'class="sp-day sp-(\w+)"', bar) for bar in bars]
+
+
+def test_each_public_service_has_a_fourteen_day_bar_from_its_recorded_status(client, world):
+    page = get_page(client)
+    days = bars_of(page)
+    assert len(days) == 2 and all(len(d) == 14 for d in days)
     signup, checkout = days  # Customer onboarding comes before Payments
-    assert signup[-1] == "partial_outage" and set(signup[:-1]) == {"operational"}
-    # Today shows the current status of the quiet incident's service too.
-    assert checkout[-1] == "partial_outage" and set(checkout[:-1]) == {"operational"}
-    assert 'title="02 Mar 2026: partial outage"' in page
+    # Recording began with the first change (two hours ago): the days before have no data.
+    assert signup[-1] == "partial_outage" and set(signup[:-1]) == {"nodata"}
+    assert checkout[-1] == "partial_outage" and set(checkout[:-1]) == {"nodata"}
+    assert 'title="02 Mar 2026: 0 % up, partial outage"' in page
+    assert 'title="01 Mar 2026: no data"' in page
+    assert "0 % uptime" in page
+
+
+def test_the_archive_shows_ninety_days_and_needs_no_login(client, world):
+    with time_machine.travel(NOW, tick=False):
+        response = client.get(reverse("incidents:status_history"))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert all(len(d) == 90 for d in bars_of(page))
+    assert "Sign-ups are recovering." in page  # the public incident
+    for word in INTERNAL:
+        assert word not in page
+
+
+def test_a_status_change_is_recorded_and_makes_the_days_uptime(client, world):
+    from incidents.models import ServiceStatusChange
+    from incidents.services import incident_set_status
+
+    with time_machine.travel(NOW - timedelta(hours=1), tick=False):
+        incident_set_status(
+            incident=world["public"], status="resolved", by=world["cast"]["commander"]
+        )
+    changes = list(ServiceStatusChange.objects.filter(service=world["signup"])
+                   .values_list("status", flat=True))
+    assert changes == ["partial_outage", "operational"]
+    # Recorded for the last 2 hours: one in partial outage, one operational.
+    assert 'title="02 Mar 2026: 50 % up, partial outage"' in get_page(client)
+
+
+def test_the_page_costs_the_same_queries_with_more_services_and_changes(client, world):
+    with CaptureQueriesContext(connection) as before:
+        get_page(client)
+    for n in range(5):
+        service = make_service(f"Extra {n}", public=True, business_process="Payments")
+        status_record(service, "degraded", at=NOW - timedelta(days=n + 1))
+        status_record(service, "operational", at=NOW - timedelta(days=n, hours=12))
+    with CaptureQueriesContext(connection) as after:
+        get_page(client)
+    assert len(after) == len(before)
 
 
 def test_a_resolved_public_incident_moves_to_the_recent_section(client, world):
@@ -198,22 +244,26 @@ def at(day, hour=0):
     return datetime(2026, 3, day, hour, tzinfo=UTC)
 
 
-def test_day_statuses_marks_each_touched_day_with_its_worst_status():
-    statuses = day_statuses(
-        [
-            (at(1, 22), at(2, 1), "degraded"),
-            (at(2, 10), at(2, 11), "major_outage"),
-            (at(3, 0), at(4, 0), "maintenance"),  # ends at midnight: the 4th is untouched
-        ],
-        date(2026, 3, 1), days=5,
+def test_recorded_days_give_each_day_its_worst_status_and_its_uptime():
+    days = recorded_days(
+        [(at(1, 12), "degraded"), (at(1, 18), "operational"), (at(2, 6), "maintenance"),
+         (at(2, 12), "major_outage"), (at(3, 0), "operational")],
+        "operational", date(2026, 3, 1), 4, at(4, 12),
     )
-    assert statuses == ["degraded", "major_outage", "maintenance", "operational", "operational"]
+    assert [d.status for d in days] == ["degraded", "major_outage", "operational",
+                                        "operational"]
+    assert [round(d.uptime, 3) for d in days] == [0.75, 0.5, 1.0, 1.0]
+    assert days[3].label == "04 Mar 2026: 100 % up"
 
 
-def test_day_statuses_clips_intervals_outside_the_window():
-    statuses = day_statuses(
-        [(at(1) - timedelta(days=30), at(1, 5), "partial_outage"),
-         (at(5), at(9), "degraded")],
-        date(2026, 3, 1), days=3,
-    )
-    assert statuses == ["partial_outage", "operational", "operational"]
+def test_days_before_recording_began_have_no_data():
+    days = recorded_days([(at(2, 12), "operational")], None, date(2026, 3, 1), 3, at(3, 12))
+    assert [d.status for d in days] == [None, "operational", "operational"]
+    assert days[0].label == "01 Mar 2026: no data" and days[0].css == "nodata"
+    assert days[1].uptime == 1.0  # over the recorded half of the day
+
+
+def test_a_status_from_before_the_window_carries_into_it():
+    days = recorded_days([], "partial_outage", date(2026, 3, 1), 2, at(2, 12))
+    assert [(d.status, d.uptime) for d in days] == [("partial_outage", 0.0),
+                                                    ("partial_outage", 0.0)]

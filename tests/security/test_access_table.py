@@ -138,6 +138,7 @@ TABLE: dict[str, Row] = {
     "incidents:maintenance":        get("login 403   ok    ok    ok    ok    ok"),
     "incidents:status_page":        get("ok    ok    ok    ok    ok    ok    ok"),
     "incidents:status_feed":        get("ok    ok    ok    ok    ok    ok    ok"),
+    "incidents:status_history":     get("ok    ok    ok    ok    ok    ok    ok"),
     "incidents:status_subscribe":   post("400   400   400   400   400   400   400"),
     "incidents:status_confirm":     get("400   400   400   400   400   400   400",
                                         token="not-a-token"),
