@@ -6,14 +6,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.contrib.auth.models import Group
-from django.core.paginator import EmptyPage, PageNotAnInteger
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, render
 from django.urls import NoReverseMatch
 from django.utils import timezone
 from django.views.decorators.http import require_safe
-from django_tables2 import RequestConfig
-from django_tables2.export import TableExport
 
 from portal import roles
 from portal.roles import role_required
@@ -25,10 +22,9 @@ from ..catalog.targets import minutes_label, response_targets_for
 from ..models import ContactMethod, DecisionAuthority, Person, Rotation, Service, Severity
 from ..oncall.schedule import Shift, on_call, plan_for, rotations_with_plans
 from ..services import may_declare
+from .listing import filtered_table
 
-SERVICES_PER_PAGE = 50
 RECENT_INCIDENTS = 5
-EXPORT_PARAM = "_export"
 
 
 @require_safe
@@ -36,42 +32,17 @@ EXPORT_PARAM = "_export"
 def service_list(request):
     """The catalog, filtered and sorted from the query string; ``?_export=csv`` downloads it."""
     services = Service.objects.select_related("owner_team")
-    catalog_filter = ServiceFilter(request.GET, queryset=services)
-    filters_valid = catalog_filter.is_valid()
-    # With an invalid filter the whole catalog is shown beside the form's errors: a list
-    # filtered by only the valid half of the form would look like an answer and be wrong.
-    table = ServiceTable(catalog_filter.qs if filters_valid else services.all())
-    RequestConfig(request, paginate=False).configure(table)  # sorting only; paging below
-
-    wants_csv = request.GET.get(EXPORT_PARAM) == TableExport.CSV
-    if wants_csv and filters_valid:
-        filename = f"services-{timezone.localdate():%Y-%m-%d}.csv"
-        return TableExport(TableExport.CSV, table).response(filename=filename)
-
-    _paginate(table, request.GET.get(table.prefixed_page_field, "1"))
-    export_query = request.GET.copy()
-    export_query.pop(table.prefixed_page_field, None)
-    export_query[EXPORT_PARAM] = TableExport.CSV
-    context = {
-        "filter": catalog_filter,
-        "filters_valid": filters_valid,
-        "export_refused": wants_csv and not filters_valid,
-        "table": table,
-        "export_url": f"?{export_query.urlencode()}",
-        "sort": request.GET.get(table.prefixed_order_by_field, ""),
-    }
-    return render(request, "incidents/service_list.html", context, status=400 if wants_csv else 200)
-
-
-def _paginate(table, page: str) -> None:
-    """Page ``table``; a page number that is not one shows the first page, one past the end
-    the last (django-tables2 leaves these errors to its caller)."""
-    try:
-        table.paginate(page=page, per_page=SERVICES_PER_PAGE)
-    except PageNotAnInteger:
-        table.paginate(page=1, per_page=SERVICES_PER_PAGE)
-    except EmptyPage:
-        table.paginate(page=table.paginator.num_pages, per_page=SERVICES_PER_PAGE)
+    export, context = filtered_table(
+        request,
+        filter_set=ServiceFilter(request.GET, queryset=services),
+        table_class=ServiceTable,
+        when_invalid=services.all(),  # the whole catalog beside the form's errors
+        csv_name="services",
+    )
+    if export is not None:
+        return export
+    status = 400 if context["export_refused"] else 200
+    return render(request, "incidents/service_list.html", context, status=status)
 
 
 @require_safe

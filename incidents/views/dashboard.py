@@ -12,7 +12,6 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.core.cache import cache
-from django.core.paginator import EmptyPage, PageNotAnInteger
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -55,9 +54,9 @@ from ..metrics.definitions import DEFINITIONS
 from ..metrics.labels import hours, minutes, percent
 from ..metrics.response import TARGETS
 from ..models import Severity
+from .listing import EXPORT_PARAM, paginate
 
 VERSION_PARAM = "v"
-EXPORT_PARAM = "_export"
 TABLE_PARAM = "_table"
 INCIDENTS_PER_PAGE = 25
 OPEN_PER_SEVERITY = 8  # rows per severity in the "now" panel; the board has them all
@@ -492,13 +491,7 @@ def _incident_table(request, period: Period, drills: bool) -> dict:
     filters_valid = incident_filter.is_valid()
     table = IncidentTable(incident_filter.qs if filters_valid else incidents)
     RequestConfig(request, paginate=False).configure(table)
-    page = request.GET.get(table.prefixed_page_field, "1")
-    try:
-        table.paginate(page=page, per_page=INCIDENTS_PER_PAGE)
-    except PageNotAnInteger:
-        table.paginate(page=1, per_page=INCIDENTS_PER_PAGE)
-    except EmptyPage:
-        table.paginate(page=table.paginator.num_pages, per_page=INCIDENTS_PER_PAGE)
+    paginate(table, request.GET.get(table.prefixed_page_field, "1"), INCIDENTS_PER_PAGE)
     export = request.GET.copy()
     export.pop(table.prefixed_page_field, None)
     export.pop(VERSION_PARAM, None)
