@@ -346,7 +346,8 @@ def _seed_services(teams: dict[str, Team], rotations: dict[str, Rotation]) -> No
             },
         )[0]
         service.connectors.set([connectors[c] for c in used])
-        status_recording_start(service)
+        # The demo's history begins a month back, before its past incidents.
+        status_recording_start(service, at=timezone.now() - timedelta(days=30))
         services[slug] = service
     for slug, spec in SERVICES.items():
         for upstream in spec[7]:

@@ -23,6 +23,7 @@ from ..models import (
 from ..timers import schedule
 from .maintenance import WINDOW_END, WINDOW_START
 from .render import Draft, as_stored, audiences_for, render_all
+from .service_status import status_record
 
 # term: (definition, is jargon, say instead)
 # term: (definition, jargon for customers, jargon for executives, a plainer word)
@@ -187,10 +188,20 @@ def _seed_updates() -> None:
                 posted_by_name="Cam Duarte", posted_at=at,
             )
             Incident.objects.filter(pk=incident.pk).update(last_update_at=at)
+        _seed_status_history(incident)
+
+
+def _seed_status_history(incident: Incident) -> None:
+    """The public services' recorded status through the demo incident, so the status
+    page's uptime bars tell the same story as its incidents."""
+    for service in incident.services.filter(public=True):
+        status_record(service, ServiceStatus.PARTIAL_OUTAGE, at=incident.declared_at,
+                      incident=incident)
         if incident.is_open:
-            Service.objects.filter(
-                pk__in=incident.services.filter(public=True).values("pk")
-            ).update(status=ServiceStatus.PARTIAL_OUTAGE)
+            Service.objects.filter(pk=service.pk).update(status=ServiceStatus.PARTIAL_OUTAGE)
+        elif incident.resolved_at:
+            status_record(service, ServiceStatus.OPERATIONAL, at=incident.resolved_at,
+                          incident=incident)
 
 
 def _seed_maintenance() -> None:
