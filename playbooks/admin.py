@@ -7,6 +7,8 @@ shows them (and lets a superuser delete one).
 
 from django.contrib import admin
 
+from incidents.admin.inlines import TabularInline
+
 from .models import Drill, DrillStakeholder, Playbook, PlaybookVersion
 
 
@@ -18,7 +20,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class PlaybookVersionInline(admin.TabularInline):
+class PlaybookVersionInline(TabularInline):
     model = PlaybookVersion
     extra = 0
     fields = ("number", "title", "author_name", "created_at", "note")
@@ -39,7 +41,7 @@ class PlaybookAdmin(ReadOnlyAdmin):
     inlines = [PlaybookVersionInline]
 
 
-class DrillStakeholderInline(admin.TabularInline):
+class DrillStakeholderInline(TabularInline):
     model = DrillStakeholder
     extra = 0
     fields = ("person_name", "source", "pages_at_minutes", "reach_window_minutes")

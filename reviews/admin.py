@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from incidents.admin.inlines import TabularInline
+
 from .models import (
     ActionItem,
     DistributionList,
@@ -11,13 +13,13 @@ from .models import (
 )
 
 
-class ActionItemInline(admin.TabularInline):
+class ActionItemInline(TabularInline):
     model = ActionItem
     extra = 0
     fields = ("title", "owner_team", "owner_person", "due_on", "impact", "effort", "status")
 
 
-class ReviewVersionInline(admin.TabularInline):
+class ReviewVersionInline(TabularInline):
     model = ReviewVersion
     extra = 0
     can_delete = False

@@ -17,6 +17,7 @@ from ..models import (
     Team,
 )
 from ..models.choices import TIER_MEANING, Tier
+from .inlines import TabularInline
 
 INCIDENT_ROLE_SLUG = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -63,7 +64,7 @@ class ConnectorAdmin(admin.ModelAdmin):
         return connector.services_total
 
 
-class ServiceDependencyInline(admin.TabularInline):
+class ServiceDependencyInline(TabularInline):
     """The services this one needs. ``ServiceDependency.clean()`` refuses an edge closing a cycle.
 
     Only the outgoing edges are editable here: with a second inline for incoming edges, one
@@ -78,7 +79,7 @@ class ServiceDependencyInline(admin.TabularInline):
     verbose_name_plural = "depends on"
 
 
-class ResponseTargetInline(admin.TabularInline):
+class ResponseTargetInline(TabularInline):
     model = ResponseTarget
     extra = 0
     fields = [

@@ -13,6 +13,7 @@ from ..models import (
     TimelineEvent,
     Timer,
 )
+from .inlines import TabularInline
 
 
 @admin.register(AudienceGroup)
@@ -23,7 +24,7 @@ class AudienceGroupAdmin(admin.ModelAdmin):
     filter_horizontal = ["members"]
 
 
-class StepInline(admin.TabularInline):
+class StepInline(TabularInline):
     model = EscalationStep
     extra = 0
     fields = ["position", "delay_minutes", "urgency", "targets_summary"]
@@ -46,7 +47,7 @@ class EscalationPolicyAdmin(admin.ModelAdmin):
         return super().get_queryset(request).prefetch_related("steps__targets")
 
 
-class TargetInline(admin.TabularInline):
+class TargetInline(TabularInline):
     model = StepTarget
     extra = 1
     fields = ["kind", "rotation", "person", "team", "audience", "incident_role"]
@@ -82,7 +83,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class TimelineInline(admin.TabularInline):
+class TimelineInline(TabularInline):
     model = TimelineEvent
     fields = ["at", "kind", "actor_name", "text"]
     readonly_fields = fields

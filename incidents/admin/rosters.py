@@ -15,6 +15,7 @@ from django.utils.html import format_html
 from .. import people_csv
 from ..models import ContactMethod, NotificationRule, Person
 from .history import HistoryAdmin
+from .inlines import TabularInline
 from .time_zones import TimeZoneChoiceMixin
 
 # The checked file waits here between the preview and the confirmation.
@@ -38,14 +39,14 @@ class PageableFilter(admin.SimpleListFilter):
         return queryset
 
 
-class ContactMethodInline(admin.TabularInline):
+class ContactMethodInline(TabularInline):
     model = ContactMethod
     extra = 1
     fields = ["kind", "label", "address", "failure_reason", "failed_at"]
     readonly_fields = ["failed_at"]
 
 
-class NotificationRuleInline(admin.TabularInline):
+class NotificationRuleInline(TabularInline):
     model = NotificationRule
     extra = 1
     fields = ["urgency", "contact_method", "delay_minutes"]

@@ -8,13 +8,14 @@ from django.utils import timezone
 
 from ..models import LayerParticipant, Override, Person, Rotation, RotationLayer
 from .history import HistoryAdmin
+from .inlines import StackedInline, TabularInline
 from .time_zones import TimeZoneChoiceMixin
 
 # Overrides that ended longer ago than this are history; the inline would only grow with them.
 RECENT_OVERRIDES = timedelta(days=30)
 
 
-class RotationLayerInline(admin.StackedInline):
+class RotationLayerInline(StackedInline):
     model = RotationLayer
     extra = 0
     show_change_link = True  # participants are edited on the layer's own page
@@ -26,7 +27,7 @@ class RotationLayerInline(admin.StackedInline):
     ]
 
 
-class OverrideInline(admin.TabularInline):
+class OverrideInline(TabularInline):
     model = Override
     fk_name = "rotation"
     extra = 0
@@ -76,7 +77,7 @@ def _describe_override(record) -> str:
     return f"{record.starts_at:{when}} → {record.ends_at:{when}}"
 
 
-class LayerParticipantInline(admin.TabularInline):
+class LayerParticipantInline(TabularInline):
     model = LayerParticipant
     extra = 1
     ordering = ["position", "id"]
