@@ -1,18 +1,22 @@
 """Admin for on-call rotations: layers with their ordered participants, and overrides."""
 
 from datetime import timedelta
+from zoneinfo import ZoneInfoNotFoundError
 
 from django.contrib import admin
 from django.db.models import Count
 from django.utils import timezone
 
 from ..models import LayerParticipant, Override, Person, Rotation, RotationLayer
+from ..oncall.schedule import plan_for, rotations_with_plans, schedule
 from .history import HistoryAdmin
 from .inlines import StackedInline, TabularInline
 from .time_zones import TimeZoneChoiceMixin
 
 # Overrides that ended longer ago than this are history; the inline would only grow with them.
 RECENT_OVERRIDES = timedelta(days=30)
+# How far ahead the rotation's page draws its shifts.
+SHIFTS_AHEAD = timedelta(weeks=4)
 
 
 class RotationLayerInline(StackedInline):
@@ -53,6 +57,10 @@ class RotationAdmin(TimeZoneChoiceMixin, HistoryAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(layers_total=Count("layers"))
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        context = {**rotation_overview(object_id), **(extra_context or {})}
+        return super().change_view(request, object_id, form_url, extra_context=context)
+
     @admin.display(description="layers", ordering="layers_total")
     def layer_count(self, rotation):
         return rotation.layers_total
@@ -70,6 +78,27 @@ class RotationAdmin(TimeZoneChoiceMixin, HistoryAdmin):
                 _describe_override,
             ),
         ]
+
+
+def rotation_overview(object_id) -> dict:
+    """The rotation's layers with their participants in turn order, and who is on call over
+    the next four weeks, for its change page (in the rotation's own time zone)."""
+    if not str(object_id).isdigit():
+        return {}
+    now = timezone.now()
+    rotation = rotations_with_plans(Rotation.objects.filter(pk=object_id), overrides_from=now)
+    rotation = rotation.first()
+    if rotation is None:
+        return {}
+    overview = {"overview_layers": list(rotation.layers.all()), "shifts_weeks": 4}
+    try:
+        shifts = schedule(plan_for(rotation, overrides_from=now), now, now + SHIFTS_AHEAD)
+    except (ValueError, ZoneInfoNotFoundError) as error:
+        # The form below is where the broken setting gets fixed: it must still open.
+        overview["shifts_problem"] = f"The shifts cannot be worked out: {error}"
+        return overview
+    overview.update(shifts=shifts, shifts_zone=rotation.time_zone)
+    return overview
 
 
 def _describe_override(record) -> str:
