@@ -185,6 +185,8 @@ SESSION_IDLE_TIMEOUT_MINUTES = env.int("SESSION_IDLE_TIMEOUT_MINUTES", default=0
 
 # --- I18N -----------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
+# Unambiguous dates and 24-hour times (portal/formats/en_GB).
+FORMAT_MODULE_PATH = ["portal.formats"]
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
