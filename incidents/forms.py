@@ -16,6 +16,7 @@ from .models import (
     Incident,
     IncidentRoleKind,
     IncidentStatus,
+    IncidentType,
     Person,
     Service,
     Severity,
@@ -56,6 +57,13 @@ class DeclareForm(forms.Form):
         required=False,
         max_length=5000,
         label="What is known",
+    )
+    incident_type = forms.ChoiceField(
+        choices=[("", "Not known yet"), *IncidentType.choices],
+        required=False,
+        label="Type",
+        help_text="What it is about: the playbooks for this type are attached. "
+        "Can change later.",
     )
     is_drill = forms.BooleanField(
         required=False,
@@ -173,6 +181,12 @@ class ServicesForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
         label="Affected services",
+    )
+
+
+class IncidentTypeForm(forms.Form):
+    incident_type = forms.ChoiceField(
+        choices=[("", "Not known yet"), *IncidentType.choices], required=False, label="Type"
     )
 
 

@@ -8,6 +8,8 @@ from collections.abc import Callable
 
 # on_declared(incident=…, now=…): e.g. playbooks attach their checklists as tasks.
 on_declared: list[Callable] = []
+# on_type_changed(incident=…, now=…): the incident's type was set or changed by hand.
+on_type_changed: list[Callable] = []
 
 
 def run(hooks: list[Callable], **kwargs) -> None:

@@ -15,6 +15,7 @@ class PlaybooksConfig(AppConfig):
         register(services.REVIEW_DUE)(services.fire_review_due)
         register(services.DRILL_START)(services.fire_drill_start)
         register(services.DRILL_PAGE)(services.fire_drill_page)
-        if services.attach_playbooks not in hooks.on_declared:
-            hooks.on_declared.append(services.attach_playbooks)
+        for hook_list in (hooks.on_declared, hooks.on_type_changed):
+            if services.attach_playbooks not in hook_list:
+                hook_list.append(services.attach_playbooks)
         demo.register_seeder(seed_playbooks)

@@ -10,7 +10,7 @@ from datetime import timedelta
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from incidents.models import Service, Team
+from incidents.models import IncidentType, Service, Team
 
 from .models import Drill, Playbook
 from .services import drill_create, playbook_create
@@ -21,7 +21,7 @@ PLAYBOOKS = {
         "Stripe webhooks rejected by the Make scenario",
         ["payment-reconciliation", "checkout"],
         "finance-operations",
-        "Connector failure",
+        IncidentType.CONNECTOR_FAILURE,
         12,
         """Payments are taken by Stripe, but the **Make** scenario that records them stops
 accepting Stripe's webhooks. Customers are charged; our books and the order status fall
@@ -49,7 +49,7 @@ Reconcile today's payouts against the ledger""",
         "Identity checks timing out",
         ["identity-verification", "onboarding-flow"],
         "growth-automation",
-        "Vendor degradation",
+        IncidentType.VENDOR_DEGRADATION,
         30,
         """New sign-ups wait at the verification step because **Twilio Verify** calls from
 the n8n workflow time out.
@@ -71,7 +71,7 @@ Switch back once Twilio recovers""",
         "Partner portal login loop",
         ["partner-portal"],
         "partner-success",
-        "Release regression",
+        IncidentType.RELEASE_REGRESSION,
         120,
         """Partners are sent back to the login page after signing in, usually after a
 **Bubble** release changed the privacy rules or the redirect page.
@@ -86,7 +86,7 @@ Tell partner managers what happened""",
         "Expired connector credentials",
         [],
         "internal-tools",
-        "Connector failure",
+        IncidentType.CONNECTOR_FAILURE,
         45,
         """Any no-code connector can stop when the account that authorised it leaves, or
 its token expires. The scenario fails on every run with `401` or `invalid_grant`.

@@ -1,6 +1,15 @@
 from django import forms
 
-from incidents.models import Incident, Person, Service, Severity, Team
+from incidents.models import (
+    Connector,
+    Incident,
+    IncidentType,
+    Integration,
+    Person,
+    Service,
+    Severity,
+    Team,
+)
 
 from .models import Playbook
 
@@ -12,14 +21,29 @@ class PlaybookForm(forms.Form):
     summary = forms.CharField(
         max_length=300, required=False, help_text="When to reach for it, in one sentence."
     )
-    incident_type = forms.CharField(
-        max_length=100, required=False, help_text="e.g. connector failure. Empty: any kind."
+    incident_type = forms.ChoiceField(
+        choices=[("", "Any type"), *IncidentType.choices], required=False,
+        help_text="Set, its checklist is added only to incidents of this type.",
     )
     services = forms.ModelMultipleChoiceField(
         queryset=Service.objects.order_by("tier", "name"),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="Its checklist is added to every incident that affects one of these.",
+        help_text="Its checklist is added to incidents that affect one of these (and match the "
+        "type, connectors and alert sources below, where set).",
+    )
+    connectors = forms.ModelMultipleChoiceField(
+        queryset=Connector.objects.order_by("name"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Set, its checklist is added only to incidents about one of these connectors.",
+    )
+    integrations = forms.ModelMultipleChoiceField(
+        queryset=Integration.objects.select_related("service").order_by("name"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Alert sources",
+        help_text="Set, its checklist is added only to incidents one of these raised.",
     )
     owner_team = forms.ModelChoiceField(queryset=Team.objects.order_by("name"))
     review_interval_days = forms.IntegerField(
@@ -45,6 +69,8 @@ class PlaybookForm(forms.Form):
             "summary": playbook.summary,
             "incident_type": playbook.incident_type,
             "services": list(playbook.services.all()),
+            "connectors": list(playbook.connectors.all()),
+            "integrations": list(playbook.integrations.all()),
             "owner_team": playbook.owner_team,
             "review_interval_days": playbook.review_interval_days,
             "body": version.body if version else "",

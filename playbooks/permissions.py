@@ -23,6 +23,12 @@ def may_attach_playbooks(user) -> bool:
     return roles.has_role(user, *roles.OPERATORS)
 
 
+def may_detach_playbooks(user) -> bool:
+    """Taking a playbook off an incident overrules its matching: commanders (the holder of
+    an incident's commander seat too, checked with the incident)."""
+    return roles.has_role(user, roles.COMMANDERS)
+
+
 def may_read_drills(user) -> bool:
     return roles.has_role(user, *DRILL_READERS)
 

@@ -15,6 +15,7 @@ from ..models import (
     Alert,
     Connector,
     Incident,
+    IncidentType,
     Integration,
     Service,
     Severity,
@@ -98,6 +99,8 @@ def alert_trigger(alert: Alert, *, metric: float | None = None, now=None) -> Inc
             title=alert.summary[:200], severity=severity, declared_by=None,
             services=[alert.service], at=now,
             summary=f"Declared by {integration.name}: {fired.reason}.",
+            alert=alert, incident_type=integration.incident_type,
+            connector=integration.connector,
         )
     elif fired is not None and fired.raises:
         _raise_to(incident, severity, fired.reason, now)
@@ -131,6 +134,7 @@ def connector_failure(*, connector: Connector, note: str, by=None, now=None) -> 
         incident = incident_declare(
             title=f"{connector.name} failing"[:200], severity=severity, declared_by=by,
             services=impacted, summary=f"{why}. Impacted: {names}.", at=now,
+            incident_type=IncidentType.CONNECTOR_FAILURE, connector=connector,
         )
     else:
         incident = open_incident

@@ -9,7 +9,7 @@ from .catalog import (
     ServiceStatusChange,
     Team,
 )
-from .choices import Platform, ServiceStatus, Severity, Tier, Urgency
+from .choices import IncidentType, Platform, ServiceStatus, Severity, Tier, Urgency
 from .communications import (
     Audience,
     Channel,
@@ -68,6 +68,7 @@ __all__ = [
     "IncidentRole",
     "IncidentRoleKind",
     "IncidentStatus",
+    "IncidentType",
     "Integration",
     "IntegrationEvent",
     "LayerParticipant",

@@ -5,7 +5,7 @@ import secrets
 from django.db import models
 from django.utils import timezone
 
-from .choices import Severity
+from .choices import IncidentType, Severity
 
 
 def new_integration_key() -> str:
@@ -39,6 +39,16 @@ class Integration(models.Model):
         default=dict,
         blank=True,
         help_text='Source severity → incident severity, e.g. {"critical": "sev1"}.',
+    )
+    incident_type = models.CharField(
+        max_length=30, choices=IncidentType.choices, blank=True,
+        help_text="The type of the incidents its alerts declare (playbooks for that type are "
+        "attached). Empty: left to the people handling it.",
+    )
+    connector = models.ForeignKey(
+        "incidents.Connector", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="integrations",
+        help_text="The connector its alerts are about, if one: playbooks for it are attached.",
     )
     auto_declare = models.CharField(
         max_length=10, choices=AutoDeclare.choices, default=AutoDeclare.FIRST_ALERT

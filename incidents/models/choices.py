@@ -23,6 +23,17 @@ class Severity(models.TextChoices):
     SEV4 = "sev4", "SEV4"
 
 
+class IncidentType(models.TextChoices):
+    """What an incident is about; playbooks name one to be attached only to such incidents."""
+
+    CONNECTOR_FAILURE = "connector_failure", "Connector failure"
+    VENDOR_DEGRADATION = "vendor_degradation", "Vendor degradation"
+    RELEASE_REGRESSION = "release_regression", "Release regression"
+    DATA_ERROR = "data_error", "Data error"
+    CAPACITY = "capacity", "Capacity or quota"
+    SECURITY = "security", "Security"
+
+
 class Platform(models.TextChoices):
     ZAPIER = "zapier", "Zapier"
     MAKE = "make", "Make"

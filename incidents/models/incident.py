@@ -8,7 +8,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-from .choices import Severity
+from .choices import IncidentType, Severity
 
 
 class IncidentStatus(models.TextChoices):
@@ -55,6 +55,10 @@ class Incident(models.Model):
     )
     summary = models.TextField(blank=True, help_text="What is known so far.")
     services = models.ManyToManyField("incidents.Service", related_name="incidents", blank=True)
+    incident_type = models.CharField(
+        max_length=30, choices=IncidentType.choices, blank=True,
+        help_text="What it is about; playbooks for this type are attached. Empty: not known yet.",
+    )
     is_drill = models.BooleanField(default=False)
     public_id = models.CharField(
         max_length=16, unique=True, default=new_public_id, editable=False,
@@ -195,6 +199,8 @@ class TimelineEvent(models.Model):
         TARGET_BREACHED = "target_breached", "Response target breached"
         MERGED = "merged", "Merged"
         REOPENED = "reopened", "Reopened"
+        TYPE_CHANGE = "type_change", "Incident type change"
+        PLAYBOOK = "playbook", "Playbook"
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="timeline")
     kind = models.CharField(max_length=20, choices=Kind.choices)

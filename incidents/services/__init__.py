@@ -21,6 +21,7 @@ from .lifecycle import (
     incident_reopen,
     incident_set_services,
     incident_set_status,
+    incident_set_type,
     incident_unacknowledge,
 )
 
@@ -41,6 +42,7 @@ __all__ = [
     "incident_reopen",
     "incident_set_services",
     "incident_set_status",
+    "incident_set_type",
     "incident_unacknowledge",
     "may",
     "may_declare",

@@ -8,7 +8,15 @@ from portal.text import strip_bidi_controls
 from .. import hooks
 from ..comms import follow as comms
 from ..escalation import engine as escalation
-from ..models import Alert, DecisionAuthority, Incident, IncidentStatus, Severity, TimelineEvent
+from ..models import (
+    Alert,
+    DecisionAuthority,
+    Incident,
+    IncidentStatus,
+    IncidentType,
+    Severity,
+    TimelineEvent,
+)
 from ..search import search_index_add
 from . import timeline
 from .authority import NotAllowed, require, require_operator
@@ -50,11 +58,12 @@ class AlreadyDeclared(Exception):
 def incident_declare(
     *, title: str, severity: str, declared_by, services=(), summary: str = "",
     is_drill: bool = False, at=None, token: str | None = None, alert: Alert | None = None,
+    incident_type: str = "", connector=None,
 ) -> Incident:
     """1. check decision authority to declare at this severity; 2. create the incident with
     its affected services (once per ``token``: a repeat raises ``AlreadyDeclared``); 3. link
     the ``alert`` it was declared from, if nothing holds it yet; 4. record the declaration in
-    the timeline and start escalation."""
+    the timeline (with the ``connector`` it is about, if one) and start escalation."""
     if declared_by is not None:
         require(declared_by, Action.DECLARE, severity)
     at = at or timezone.now()
@@ -67,6 +76,7 @@ def incident_declare(
         severity=severity,
         summary=summary.strip(),
         is_drill=is_drill,
+        incident_type=incident_type or "",
         declared_by=declared_by,
         declared_at=at,
         updated_at=at,
@@ -86,6 +96,7 @@ def incident_declare(
         at=at,
         severity=severity,
         services=[s.pk for s in services],
+        **({"connector": connector.pk} if connector is not None else {}),
     )
     escalation.escalation_start(incident, at)
     comms.incident_declared(incident, by=declared_by, at=at)
@@ -272,6 +283,32 @@ def incident_set_services(*, incident: Incident, services, by) -> None:
         comms.incident_changed(incident, by=by, at=timezone.now())
 
 
+@transaction.atomic
+def incident_set_type(*, incident: Incident, incident_type: str, by) -> bool:
+    """Say what the incident is about (or that it is not known: ""). Recorded in the
+    timeline; apps then act on it (playbooks for the type are attached). Returns False when
+    it already was that type."""
+    require_operator(by)
+    incident_type = incident_type or ""
+    if incident_type and incident_type not in IncidentType.values:
+        raise TransitionRefused("That is not an incident type.")
+    old = incident.incident_type
+    if old == incident_type:
+        return False
+    incident.incident_type = incident_type
+    Incident.objects.filter(pk=incident.pk).update(incident_type=incident_type)
+    label = IncidentType(incident_type).label if incident_type else "not set"
+    was = IncidentType(old).label if old else "not set"
+    now = timezone.now()
+    timeline.record(
+        incident, Kind.TYPE_CHANGE, f"Incident type: {label} (was {was}).", by=by, at=now,
+        incident_type=incident_type, previous=old,
+    )
+    if incident.is_open:
+        hooks.run(hooks.on_type_changed, incident=incident, now=now)
+    return True
+
+
 __all__ = [
     "AlreadyDeclared",
     "NotAllowed",
@@ -283,5 +320,6 @@ __all__ = [
     "incident_reopen",
     "incident_set_services",
     "incident_set_status",
+    "incident_set_type",
     "incident_unacknowledge",
 ]

@@ -112,6 +112,7 @@ def _declare(request, data: dict):
         services=data["services"],
         summary=data["summary"],
         is_drill=data["is_drill"],
+        incident_type=data["incident_type"],
         declared_by=request.user,
         token=data["token"] or None,
         alert=data["alert"],

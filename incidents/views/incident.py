@@ -54,6 +54,7 @@ from ..services import (
     incident_reopen,
     incident_set_services,
     incident_set_status,
+    incident_set_type,
     incident_unacknowledge,
     person_of,
     task_add,
@@ -267,6 +268,9 @@ def _actions_context(incident: Incident, viewer: Viewer, bound: dict, services) 
         "task_form": bound.get("task_add") or forms.TaskAddForm(prefix="task_add"),
         "services_form": services_form,
         "merge_form": bound.get("merge") or forms.MergeForm(prefix="merge", incident=incident),
+        "type_form": bound.get("incident_type") or forms.IncidentTypeForm(
+            prefix="incident_type", initial={"incident_type": incident.incident_type}
+        ),
         "outcome_form": bound.get("outcome"),
         "outcome_failed_for": bound["outcome"].data.get("outcome-decision", "")
         if "outcome" in bound
@@ -463,6 +467,15 @@ def _set_services(request, incident, data):
     return "Affected services updated."
 
 
+def _set_type(request, incident, data):
+    if not incident_set_type(
+        incident=incident, incident_type=data["incident_type"], by=request.user
+    ):
+        raise TransitionRefused("The incident already is of that type.")
+    label = incident.get_incident_type_display() or "not known yet"
+    return f"Type: {label}."
+
+
 def _merge(request, incident, data):
     into = data["into"]
     incident_merge(duplicate=incident, into=into, by=request.user)
@@ -491,6 +504,7 @@ ACTIONS = {
     "task_add": IncidentAction(_add_task, forms.TaskAddForm),
     "task_done": IncidentAction(_set_task_done, forms.TaskDoneForm, needs_incident=True),
     "services": IncidentAction(_set_services, forms.ServicesForm),
+    "incident_type": IncidentAction(_set_type, forms.IncidentTypeForm),
     "merge": IncidentAction(_merge, forms.MergeForm, needs_incident=True),
 }
 

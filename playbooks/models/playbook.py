@@ -9,6 +9,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from incidents.models import IncidentType
+
 DEFAULT_REVIEW_DAYS = 90
 # "- [ ] step", "* step", "1. step", "[x] step": the marker goes, the step stays.
 CHECKLIST_MARKER = re.compile(r"^(?:[-*+]\s+)?(?:\[[ xX]?\]\s*)?(?:\d{1,3}[.)]\s+)?")
@@ -42,9 +44,20 @@ class Playbook(models.Model):
     incident_type = models.CharField(
         max_length=100,
         blank=True,
-        help_text="The kind of incident it is for, e.g. connector failure. Empty: any.",
+        choices=IncidentType.choices,
+        help_text="The type of incident it is for. Set, it is attached only to incidents of "
+        "that type. Empty: any.",
     )
     services = models.ManyToManyField("incidents.Service", related_name="playbooks", blank=True)
+    connectors = models.ManyToManyField(
+        "incidents.Connector", related_name="playbooks", blank=True,
+        help_text="Set, it is attached only to incidents about one of these connectors.",
+    )
+    integrations = models.ManyToManyField(
+        "incidents.Integration", related_name="playbooks", blank=True,
+        verbose_name="alert sources",
+        help_text="Set, it is attached only to incidents raised by one of these integrations.",
+    )
     owner_team = models.ForeignKey(
         "incidents.Team", on_delete=models.PROTECT, related_name="playbooks"
     )

@@ -1,21 +1,32 @@
 """Writing playbooks, their review clock, and putting their checklists on incidents."""
 
+from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import slugify
 
-from incidents.models import Incident, Notification, Task, Urgency
+from incidents.models import (
+    Alert,
+    Incident,
+    IncidentRoleKind,
+    Notification,
+    Task,
+    TimelineEvent,
+    Urgency,
+)
 from incidents.notifications import outbox, render
-from incidents.services import task_add
-from incidents.services.authority import actor_name
+from incidents.services import task_add, timeline
+from incidents.services.authority import actor_name, incident_roles_of
 from incidents.timers import cancel, schedule
 
 from ..models import Playbook, PlaybookVersion
-from ..permissions import may_attach_playbooks, may_edit_playbooks
+from ..permissions import may_attach_playbooks, may_detach_playbooks, may_edit_playbooks
 
 REVIEW_DUE = "playbook_review_due"
 # While a playbook stays stale its owner is reminded again this often.
@@ -26,7 +37,10 @@ SETTINGS_LABELS = {
     "owner_team": "Owner team",
     "review_interval_days": "Review every (days)",
     "services": "Services",
+    "connectors": "Connectors",
+    "integrations": "Alert sources",
 }
+MANY = ("services", "connectors", "integrations")
 
 
 class PlaybookRefused(ValueError):
@@ -55,7 +69,7 @@ def unique_slug(title: str, *, taken_by=None) -> str:
 def playbook_create(
     *, title: str, body: str, owner_team, by, checklist: str = "", services=(),
     summary: str = "", incident_type: str = "", review_interval_days: int | None = None,
-    note: str = "", slug: str = "", at: datetime | None = None,
+    note: str = "", slug: str = "", at: datetime | None = None, connectors=(), integrations=(),
 ) -> Playbook:
     """1. a playbook with its first version (counts as its first review); 2. its review
     reminder, due one interval later."""
@@ -78,6 +92,8 @@ def playbook_create(
         created_at=at,
     )
     playbook.services.set(list(services))
+    playbook.connectors.set(list(connectors))
+    playbook.integrations.set(list(integrations))
     _new_version(playbook, title, body, checklist, note.strip() or "First version.", by, at)
     schedule_review(playbook)
     return playbook
@@ -88,6 +104,7 @@ def playbook_update(
     *, playbook: Playbook, by, title: str, body: str, checklist: str = "", services=None,
     summary: str | None = None, incident_type: str | None = None, owner_team=None,
     review_interval_days: int | None = None, note: str = "", at: datetime | None = None,
+    connectors=None, integrations=None,
 ) -> PlaybookVersion | None:
     """Save an edit as the next version; an edit is also a review, so the clock restarts.
 
@@ -103,6 +120,7 @@ def playbook_update(
     changes = _settings_changes(
         playbook, services=services, summary=summary, incident_type=incident_type,
         owner_team=owner_team, review_interval_days=review_interval_days,
+        connectors=connectors, integrations=integrations,
     )
     current = playbook.current
     text_changed = current is None or (current.title, current.body, current.checklist) != (
@@ -111,8 +129,8 @@ def playbook_update(
     if not text_changed and not changes:
         return None
     for field, (_label, _old, new) in changes.items():
-        if field == "services":
-            playbook.services.set(new)
+        if field in MANY:
+            getattr(playbook, field).set(new)
         else:
             setattr(playbook, field, new)
     playbook.title = title
@@ -132,9 +150,9 @@ def _settings_changes(playbook: Playbook, **proposed) -> dict:
     for field, new in proposed.items():
         if new is None:
             continue
-        if field == "services":
-            old = list(playbook.services.order_by("name"))
-            new = sorted(new, key=lambda s: s.name)
+        if field in MANY:
+            old = sorted(getattr(playbook, field).all(), key=str)
+            new = sorted(new, key=str)
             if [s.pk for s in old] != [s.pk for s in new]:
                 changes[field] = (SETTINGS_LABELS[field], old, new)
             continue
@@ -234,23 +252,114 @@ def review_reminder(playbook: Playbook, manager) -> outbox.Message:
 # --- checklists on incidents ----------------------------------------------------------------
 
 
-def playbooks_for(incident: Incident):
-    """The playbooks written for any of the incident's services."""
-    service_ids = list(incident.services.values_list("pk", flat=True))
-    if not service_ids:
-        return Playbook.objects.none()
-    return Playbook.objects.filter(services__in=service_ids).distinct().order_by("title")
+@dataclass(frozen=True)
+class About:
+    """What an incident is about, as playbooks are matched against it."""
+
+    incident_type: str = ""
+    services: frozenset[int] = frozenset()
+    connectors: frozenset[int] = frozenset()
+    integrations: frozenset[int] = frozenset()
+    detached: frozenset[str] = frozenset()  # Playbook.source of those detached from it
+
+
+def playbook_matches(incident_type: str, wanted: dict[str, set[int]], about: About) -> bool:
+    """Whether a playbook for ``incident_type`` (may be "") that names ``wanted``
+    services, connectors and integrations (ids) belongs on an incident ``about`` this.
+
+    Each thing the playbook names must match: its type is the incident's, one of its
+    connectors is one the incident is about, one of its alert sources raised it, one of its
+    services is affected. A playbook naming only services attaches by service; one naming
+    nothing is attached by hand only.
+    """
+    named = False
+    if incident_type:
+        if incident_type != about.incident_type:
+            return False
+        named = True
+    for field in ("connectors", "integrations", "services"):
+        ids = wanted.get(field)
+        if ids:
+            if not ids & getattr(about, field):
+                return False
+            named = True
+    return named
+
+
+def incident_about(incident: Incident, services=None) -> About:
+    """The incident's type, services, the integrations whose alerts it holds and the
+    connectors it is about (those integrations' connectors, and one named when it was
+    declared or an alert was grouped into it — kept in the timeline), and the playbooks
+    detached from it. Three queries, two when the caller has the ``services`` already."""
+    integrations, connectors = set(), set()
+    for integration, connector in Alert.objects.filter(incident=incident).values_list(
+        "integration", "integration__connector"
+    ):
+        integrations.add(integration)
+        if connector is not None:
+            connectors.add(connector)
+    detached = set()
+    recorded = incident.timeline.filter(
+        Q(kind__in=[TimelineEvent.Kind.DECLARED, TimelineEvent.Kind.ALERT],
+          details__has_key="connector")
+        | Q(kind=TimelineEvent.Kind.PLAYBOOK, details__has_key="detached")
+    ).values_list("details", flat=True)
+    for details in recorded:
+        if "detached" in details:
+            detached.add(details["detached"])
+        else:
+            connectors.add(details["connector"])
+    return About(
+        incident_type=incident.incident_type,
+        services=frozenset(
+            [service.pk for service in services] if services is not None
+            else incident.services.values_list("pk", flat=True)
+        ),
+        connectors=frozenset(connectors),
+        integrations=frozenset(integrations),
+        detached=frozenset(detached),
+    )
+
+
+def playbooks_for(incident: Incident, about: About | None = None) -> list[Playbook]:
+    """The playbooks that belong on the incident (``playbook_matches``), by title. Two
+    queries whatever the number of playbooks."""
+    about = about or incident_about(incident)
+    candidates = list(
+        Playbook.objects.filter(
+            Q(services__in=about.services) | ~Q(incident_type="")
+            | Q(connectors__isnull=False) | Q(integrations__isnull=False)
+        )
+        .distinct()
+        .order_by("title")
+    )
+    if not candidates:
+        return []
+    wanted: dict[int, dict[str, set[int]]] = {p.pk: defaultdict(set) for p in candidates}
+    fields = ("services", "connectors", "integrations")
+    rows = Playbook.objects.filter(pk__in=wanted).values_list("pk", *fields)
+    for pk, *ids in rows:
+        for field, value in zip(fields, ids, strict=True):
+            if value is not None:
+                wanted[pk][field].add(value)
+    return [
+        playbook for playbook in candidates
+        if playbook_matches(playbook.incident_type, wanted[playbook.pk], about)
+    ]
 
 
 def attach_playbooks(*, incident: Incident, now: datetime | None = None) -> list[Task]:
-    """Add the checklists of the playbooks for the incident's services as its tasks.
+    """Add the checklists of the playbooks that belong on the incident as its tasks.
 
-    Registered as an ``incidents.hooks.on_declared`` hook, so it runs inside the declare
-    transaction; safe to run again (nothing is added twice).
+    Registered as an ``incidents.hooks.on_declared`` and ``on_type_changed`` hook, so it
+    runs inside that transaction; safe to run again (nothing is added twice, and a playbook
+    a commander detached is not put back).
     """
     tasks: list[Task] = []
-    for playbook in playbooks_for(incident):
-        tasks += _attach(playbook, incident, by=None)
+    about = incident_about(incident)
+    for playbook in playbooks_for(incident, about):
+        if playbook.source not in about.detached:
+            tasks += _attach(playbook, incident, by=None)
     return tasks
 
 
@@ -272,9 +381,9 @@ def _attach(playbook: Playbook, incident: Incident, *, by) -> list[Task]:
     # Lock the incident row so two attaches at once cannot both add the same steps.
     Incident.objects.select_for_update().filter(pk=incident.pk).first()
     present = set(
-        Task.objects.filter(incident=incident, source=playbook.source).values_list(
-            "title", flat=True
-        )
+        Task.objects.filter(
+            incident=incident, source__in=[playbook.source, _kept_source(playbook)]
+        ).values_list("title", flat=True)
     )
     added = []
     for step in version.checklist_items:
@@ -283,6 +392,44 @@ def _attach(playbook: Playbook, incident: Incident, *, by) -> list[Task]:
         added.append(task_add(incident=incident, title=step, by=by, source=playbook.source))
         present.add(step)
     return added
+
+
+def _kept_source(playbook: Playbook) -> str:
+    """``Task.source`` of a step kept on the incident when its playbook was detached."""
+    return f"detached:{playbook.slug}"[:100]
+
+
+def may_detach(user, incident: Incident) -> bool:
+    """Commanders, and whoever holds the incident's commander seat."""
+    return may_detach_playbooks(user) or (
+        IncidentRoleKind.COMMANDER in incident_roles_of(user, incident)
+    )
+
+
+@transaction.atomic
+def playbook_detach(*, playbook: Playbook, incident: Incident, by) -> tuple[int, int]:
+    """Take a playbook off an incident. Its steps nobody touched (open, unassigned) are
+    removed; those done or assigned stay as the incident's own tasks, since someone acted
+    on them. Recorded in the timeline; the playbook is not attached again by itself.
+    Returns (removed, kept)."""
+    if by is not None and not may_detach(by, incident):
+        raise PermissionDenied("Only incident commanders detach playbooks.")
+    Incident.objects.select_for_update().filter(pk=incident.pk).first()
+    steps = Task.objects.filter(incident=incident, source=playbook.source)
+    if not steps.exists():
+        raise PlaybookRefused(f"“{playbook.title}” is not attached to {incident.reference}.")
+    untouched = steps.filter(done_at__isnull=True, assignee__isnull=True)
+    removed = list(untouched.values_list("title", flat=True))
+    untouched.delete()
+    kept = steps.update(source=_kept_source(playbook))
+    text = f"Playbook detached: {playbook.title}. "
+    text += f"{len(removed)} untouched step(s) removed" if removed else "No step removed"
+    text += f", {kept} done or assigned kept as tasks." if kept else "."
+    timeline.record(
+        incident, TimelineEvent.Kind.PLAYBOOK, text, by=by, detached=playbook.source,
+        removed=removed, kept=kept,
+    )
+    return len(removed), kept
 
 
 def attached_playbooks(incident: Incident) -> list[Playbook]:

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from django import template
 
-from ..services import attached_playbooks, playbooks_for
+from ..services import attached_playbooks, incident_about, may_detach, playbooks_for
 
 register = template.Library()
 
@@ -34,10 +34,12 @@ def seconds(value: float | None) -> str:
     return duration(timedelta(seconds=value))
 
 
-@register.simple_tag
-def incident_playbooks(incident) -> list[dict]:
+@register.simple_tag(takes_context=True)
+def incident_playbooks(context, incident) -> dict:
     """The playbooks for an incident's page: attached ones (with their progress) first,
-    then those written for its services and not attached yet."""
+    then those that match it and are not attached (or were detached); and whether the
+    viewer may detach."""
+    user = getattr(context.get("request"), "user", None)
     attached = attached_playbooks(incident)
     tasks = list(incident.tasks.filter(source__startswith="playbook:"))
     rows = []
@@ -50,7 +52,11 @@ def incident_playbooks(incident) -> list[dict]:
             "total": len(mine),
         })
     seen = {playbook.pk for playbook in attached}
-    for playbook in playbooks_for(incident):
+    # The incident page has its services in the context already.
+    about = incident_about(incident, services=context.get("services"))
+    for playbook in playbooks_for(incident, about):
         if playbook.pk not in seen:
-            rows.append({"playbook": playbook, "attached": False, "done": 0, "total": 0})
-    return rows
+            rows.append({"playbook": playbook, "attached": False, "done": 0, "total": 0,
+                         "detached": playbook.source in about.detached})
+    may = bool(attached) and user is not None and incident.is_open and may_detach(user, incident)
+    return {"rows": rows, "may_detach": may}

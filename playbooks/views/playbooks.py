@@ -25,8 +25,10 @@ from ..permissions import (
 from ..rendering import render_markdown
 from ..services import (
     PlaybookRefused,
+    may_detach,
     playbook_attach,
     playbook_create,
+    playbook_detach,
     playbook_mark_reviewed,
     playbook_update,
 )
@@ -64,7 +66,8 @@ def playbook_list(request):
 @require_http_methods(["GET", "HEAD", "POST"])
 def playbook_detail(request, slug):
     """The playbook: its text, its checklist and the live facts. Posts: ``attach`` (to an
-    incident, operators) and ``reviewed`` (editors)."""
+    incident, operators), ``detach`` (from an incident's page, its commanders) and
+    ``reviewed`` (editors)."""
     playbook = get_object_or_404(Playbook.objects.select_related("owner_team__manager"), slug=slug)
     attach_form = AttachForm(prefix="attach")
     status = 200
@@ -90,6 +93,8 @@ def playbook_detail(request, slug):
                         messages.info(request, note)
                     return redirect(playbook)
             status = 400
+        elif action == "detach":
+            return _detach(request, playbook)
         elif action == "reviewed":
             _editor_required(request)
             playbook_mark_reviewed(playbook=playbook, by=request.user)
@@ -120,6 +125,30 @@ def playbook_detail(request, slug):
     return render(request, "playbooks/playbook_detail.html", context, status=status)
 
 
+def _detach(request, playbook: Playbook):
+    """Take the playbook off an incident (posted from the incident page, back to it)."""
+    if not may_attach_playbooks(request.user):
+        raise PermissionDenied("Only incident commanders detach playbooks.")
+    form = AttachForm(request.POST, prefix="detach")
+    if not form.is_valid():
+        problems = " ".join(error for errors in form.errors.values() for error in errors)
+        messages.error(request, f"Nothing was detached. {problems}")
+        return render(request, "playbooks/detach_refused.html",
+                      {"playbook": playbook, "problem": problems}, status=400)
+    incident = form.cleaned_data["incident"]
+    if not may_detach(request.user, incident):
+        raise PermissionDenied("Only incident commanders detach playbooks.")
+    try:
+        removed, kept = playbook_detach(playbook=playbook, incident=incident, by=request.user)
+    except PlaybookRefused as refusal:
+        messages.error(request, str(refusal))
+        return redirect(incident)
+    message = f"“{playbook.title}” detached: {removed} untouched step(s) removed"
+    message += f", {kept} kept as tasks." if kept else "."
+    messages.success(request, message)
+    return redirect(incident)
+
+
 @role_required(*PLAYBOOK_READERS)
 @require_http_methods(["GET", "HEAD", "POST"])
 def playbook_new(request):
@@ -133,6 +162,7 @@ def playbook_new(request):
                 owner_team=data["owner_team"], services=data["services"],
                 summary=data["summary"], incident_type=data["incident_type"],
                 review_interval_days=data["review_interval_days"], note=data["note"],
+                connectors=data["connectors"], integrations=data["integrations"],
                 by=request.user,
             )
         except PlaybookRefused as refusal:
@@ -160,6 +190,7 @@ def playbook_edit(request, slug):
                 summary=data["summary"], incident_type=data["incident_type"],
                 owner_team=data["owner_team"],
                 review_interval_days=data["review_interval_days"], note=data["note"],
+                connectors=list(data["connectors"]), integrations=list(data["integrations"]),
             )
         except PlaybookRefused as refusal:
             form.add_error(None, str(refusal))
