@@ -286,3 +286,11 @@ def test_queries_do_not_grow_with_the_catalog(client_as, db, django_assert_max_n
     with django_assert_max_num_queries(9):
         response = client.get(URL, {"_export": "csv"})
         assert len(_csv_rows(response)) == count + 1
+
+
+def test_the_filter_form_keeps_the_sort_and_clears_to_the_whole_catalog(client_as, catalog):
+    page = client_as("commander").get(URL, {"sort": "-name", "tier": "1"}).content.decode()
+
+    assert 'aria-label="Filter services"' in page
+    assert '<input type="hidden" name="sort" value="-name">' in page
+    assert f'<a href="{URL}">Clear</a>' in page
