@@ -25,9 +25,19 @@ function nameAdminWidgets(root) {
   });
 }
 
-// The admin draws both widgets on window load; listeners run in the order they were added,
-// and this script comes after the form's own media.
-window.addEventListener("load", () => nameAdminWidgets(document));
+// The admin draws both widgets on window load, but when exactly Select2 has finished depends
+// on script timing (a slower page can draw it after this runs): name them on load and again
+// whenever a Select2 box or a filter icon appears.
+window.addEventListener("load", () => {
+  nameAdminWidgets(document);
+  new MutationObserver((records) => {
+    const drawn = records.some((record) =>
+      [...record.addedNodes].some((node) => node.nodeType === 1 &&
+        (node.matches(".select2-container, .help-tooltip") ||
+         node.querySelector(".select2-container, .help-tooltip"))));
+    if (drawn) nameAdminWidgets(document);
+  }).observe(document.body, { childList: true, subtree: true });
+});
 document.addEventListener("formset:added", (event) => {
   // Select2 is set up on the new row by a listener of the same event: wait for it.
   setTimeout(() => nameAdminWidgets(event.target), 0);

@@ -41,7 +41,7 @@ def test_every_main_page_fits_a_390_px_screen(browser_login, live_server, client
 
 
 def test_a_long_unbroken_title_wraps_at_1280_and_390(browser_login, live_server, cast):
-    incident = Incident.objects.create(title="Zap" + "x" * 240, severity="sev3")
+    incident = Incident.objects.create(title="Zap" + "x" * 197, severity="sev3")
     page = browser_login("commander")
     assert page_width(page, live_server.url + incident.get_absolute_url()) <= 1280
     page.set_viewport_size({"width": 390, "height": 844})
